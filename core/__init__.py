@@ -1,0 +1,1 @@
+"""Coopstack core: tenancy, identity, membership, module registry and the shared services."""

@@ -1,0 +1,1 @@
+"""The core's HTTP API under ``/api/v1``."""

@@ -1,0 +1,119 @@
+"""Login, logout, the current user, and API tokens."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import Cookie
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import identity
+from core.errors import BadCredentials, TooManyRequests
+from core.http import SESSION_COOKIE, count_of, hit
+from core.schemas import LoginIn, TokenIn, token_out
+from core.settings import Settings
+from core.tenancy import tenants_of_user
+
+__all__ = ["AuthController", "login_user"]
+
+LOGIN_WINDOW_SECONDS = 900
+
+
+def session_cookie(settings: Settings, value: str, *, max_age: int) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.base_url.startswith("https://"),
+        path="/",
+    )
+
+
+async def login_user(request: Request[Any, Any, Any], db: AsyncSession, email: str, password: str) -> tuple[
+    identity.User, str
+] | None:
+    """Check a login against the shared throttle; returns the user and a new session token, or None."""
+    settings: Settings = request.app.state.settings
+    database = request.app.state.db
+    window = int(time.time() // LOGIN_WINDOW_SECONDS)
+    client = request.client.host if request.client else "unknown"
+    keys = (f"login:email:{email.strip().lower()}", f"login:ip:{client}")
+    limit = settings.login_attempts_per_window
+    for key in keys:
+        if await count_of(database, key, window) >= limit:
+            retry = LOGIN_WINDOW_SECONDS - int(time.time() % LOGIN_WINDOW_SECONDS)
+            raise TooManyRequests("too many failed logins; wait before trying again", retry_after=retry)
+    user = await identity.verify_login(db, request.app.state.hasher, email, password)
+    if user is None:
+        for key in keys:
+            await hit(database, key, window)
+        return None
+    token = await identity.create_session(db, user, days=settings.session_days)
+    await db.commit()
+    return user, token
+
+
+class AuthController(Controller):
+    path = "/api/v1"
+    tags = ["auth"]
+
+    @post("/auth/login", opt={"public": True}, status_code=200)
+    async def login(self, request: Request[Any, Any, Any], db: AsyncSession, data: LoginIn) -> Response[Any]:
+        """Start a browser session (cookie) for an e-mail and password."""
+        result = await login_user(request, db, data.email, data.password)
+        if result is None:
+            raise BadCredentials("e-mail or password is wrong")
+        user, token = result
+        settings: Settings = request.app.state.settings
+        return Response(
+            content={"id": str(user.id), "email": user.email, "name": user.name},
+            cookies=[session_cookie(settings, token, max_age=settings.session_days * 86400)],
+        )
+
+    @post("/auth/logout", status_code=204)
+    async def logout(self, request: Request[Any, Any, Any], db: AsyncSession) -> Response[None]:
+        """End this browser session."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await identity.end_session(db, token)
+            await db.commit()
+        settings: Settings = request.app.state.settings
+        return Response(content=None, status_code=204, cookies=[session_cookie(settings, "", max_age=0)])
+
+    @get("/me")
+    async def me(self, request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, Any]:
+        """The logged-in user and the tenants where it has a role."""
+        user: identity.CurrentUser = request.scope["user"]
+        tenants = await tenants_of_user(db, user.id)
+        return {
+            "id": str(user.id),
+            "email": user.email,
+            "name": user.name,
+            "tenants": [{"slug": t.slug, "name": t.name, "role": role} for t, role in tenants],
+        }
+
+    @get("/auth/tokens")
+    async def list_tokens(self, request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, Any]:
+        """Your API tokens (never their secrets)."""
+        user: identity.CurrentUser = request.scope["user"]
+        return {"items": [token_out(t) for t in await identity.list_api_tokens(db, user.id)]}
+
+    @post("/auth/tokens", status_code=201)
+    async def create_token(self, request: Request[Any, Any, Any], db: AsyncSession, data: TokenIn) -> dict[str, Any]:
+        """Create an API token; its secret is in this answer and nowhere else, ever."""
+        user: identity.CurrentUser = request.scope["user"]
+        token, secret = await identity.create_api_token(db, user.id, data.name)
+        await db.commit()
+        return {**token_out(token), "token": secret}
+
+    @delete("/auth/tokens/{token_id:uuid}", status_code=204)
+    async def revoke_token(self, request: Request[Any, Any, Any], db: AsyncSession, token_id: uuid.UUID) -> None:
+        """Revoke one of your tokens; it stops working at once."""
+        user: identity.CurrentUser = request.scope["user"]
+        await identity.revoke_api_token(db, user.id, token_id)
+        await db.commit()

@@ -1,0 +1,136 @@
+"""The application factory: the core's routes, then each installed module's, wired by looping over
+the registry (the core never imports a module)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+
+from litestar import Litestar, Response, Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy import text
+
+from core import events
+from core.api.auth import AuthController
+from core.api.members import MembersController
+from core.api.tenants import TenantController
+from core.db.engine import Database
+from core.http import (
+    AuthMiddleware,
+    RateLimitMiddleware,
+    exception_handlers,
+    provide_db,
+    provide_tenant_context,
+    requires_user,
+)
+from core.identity import make_hasher
+from core.registry import ModuleRegistry, discover
+from core.settings import Settings
+from core.web import PAGES, TEMPLATES
+
+__all__ = ["create_app"]
+
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+@get("/healthz", opt={"public": True}, tags=["system"])
+async def healthz(state: State) -> Response[dict[str, str]]:
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    database: Database = state.db
+    try:
+        async with database.session(write=False) as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return Response({"status": "ok", "database": "ok"})
+
+
+def _module_routers(registry: ModuleRegistry) -> list[Router]:
+    routers: list[Router] = []
+    for module in registry:
+        opt = {"module": module.name}
+        if module.api:
+            routers.append(Router(path="/api/v1/tenants/{tenant:str}", route_handlers=list(module.api), opt=opt,
+                                  tags=[module.name]))
+        if module.pages:
+            routers.append(Router(path="/t/{tenant:str}", route_handlers=list(module.pages), opt=opt,
+                                  include_in_schema=False))
+        if module.public:
+            routers.append(Router(path="/p/{tenant:str}", route_handlers=list(module.public),
+                                  opt={**opt, "public": True}, include_in_schema=False))
+    return routers
+
+
+def create_app(settings: Settings | None = None, registry: ModuleRegistry | None = None) -> Litestar:
+    """Build the application for ``settings`` (default: the environment) and the installed modules."""
+    settings = settings or Settings.from_env()
+    registry = registry if registry is not None else discover()
+    database = Database(settings.database_url)
+    events.install(events.EventBus.from_modules(list(registry)))
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    template_dirs = [TEMPLATES, *(m.templates for m in registry if m.templates is not None)]
+    state = State(
+        {
+            "settings": settings,
+            "registry": registry,
+            "db": database,
+            "hasher": make_hasher(settings),
+            "role_permissions": registry.role_permissions(),
+        }
+    )
+    return Litestar(
+        route_handlers=[
+            healthz,
+            AuthController,
+            TenantController,
+            MembersController,
+            *PAGES,
+            *_module_routers(registry),
+            create_static_files_router(path="/static", directories=[STATIC], opt={"public": True},
+                                       include_in_schema=False),
+        ],
+        state=state,
+        lifespan=[lifespan],
+        dependencies={"db": Provide(provide_db), "ctx": Provide(provide_tenant_context)},
+        guards=[requires_user],
+        middleware=[DefineMiddleware(RateLimitMiddleware), DefineMiddleware(AuthMiddleware)],
+        exception_handlers=exception_handlers,
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.base_url.startswith("https://"),
+            exclude=["/api/", "/healthz", "/schema"],
+        ),
+        template_config=TemplateConfig(directory=template_dirs, engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="Coopstack",
+            version="1",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """Entry for ``uvicorn --factory core.app:app_from_env`` (each worker builds its own)."""
+    return create_app()
+
+

@@ -1,0 +1,81 @@
+"""Tenant scoping enforced by the session itself.
+
+A ``TenantSession`` carries the current tenant in ``session.info["tenant_id"]``. Every ORM SELECT,
+UPDATE and DELETE gets ``WHERE tenant_id = :tenant`` on every tenant-scoped entity it touches,
+including joins, subqueries and relationship loads (``with_loader_criteria``). New rows are stamped
+with the tenant; a row of another tenant cannot be added or moved. Without a tenant, touching a
+tenant-scoped entity raises, unless the statement says ``all_tenants()`` - the one, greppable escape
+hatch for platform code (CLI listings, login's list of a user's tenants).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+
+from core.db.base import TenantScoped
+
+__all__ = ["TenantScopeError", "TenantSession", "all_tenants", "current_tenant_id"]
+
+ALL_TENANTS = "coopstack_all_tenants"
+
+
+class TenantScopeError(RuntimeError):
+    """Code touched tenant-owned rows without saying which tenant (a programming error)."""
+
+
+class TenantSession(Session):
+    """The session class of every engine: scoping listeners are attached to it below."""
+
+
+def all_tenants() -> dict[str, Any]:
+    """Execution options that lift tenant scoping for one statement: platform code only."""
+    return {ALL_TENANTS: True}
+
+
+def current_tenant_id(session: Session) -> uuid.UUID | None:
+    value = session.info.get("tenant_id")
+    return value if isinstance(value, uuid.UUID) else None
+
+
+def _touches_tenant_rows(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria travel with the parent query's loader options
+    if state.execution_options.get(ALL_TENANTS):
+        return
+    tenant_id = current_tenant_id(state.session)
+    if tenant_id is None:
+        if _touches_tenant_rows(state):
+            raise TenantScopeError("a tenant-scoped query ran without a tenant; use all_tenants() on purpose")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _stamp_tenant(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    tenant_id = current_tenant_id(session)
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        row_tenant = obj.tenant_id
+        if row_tenant is None:
+            if tenant_id is None:
+                raise TenantScopeError(f"new {type(obj).__name__} has no tenant and the session has none")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and row_tenant != tenant_id:
+            raise TenantScopeError(f"a {type(obj).__name__} of another tenant cannot be added here")
+    for obj in session.dirty:
+        if isinstance(obj, TenantScoped) and tenant_id is not None and obj.tenant_id != tenant_id:
+            raise TenantScopeError(f"a {type(obj).__name__} cannot move between tenants")

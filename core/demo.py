@@ -1,0 +1,73 @@
+"""The demo co-op: a tenant, three users and a handful of member businesses. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from core import parties, tenancy
+from core.db.engine import Database
+from core.identity import create_user, make_hasher
+from core.models import Party, Tenant, User
+from core.registry import ModuleRegistry
+from core.settings import Settings
+
+__all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "seed"]
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "demo-coop-2026"  # noqa: S105 - the public demo login, printed by `make run`
+USERS = (
+    ("demo@coopstack.test", "Dana Demo", "owner"),
+    ("books@coopstack.test", "Bo Bookkeeper", "bookkeeper"),
+    ("member@coopstack.test", "Mo Member", "member"),
+)
+MEMBERS = (
+    ("Green Grocers SCOP", "organisation", "FR", "Lyon", "FR40303265045", "active"),
+    ("Bicycle Repair Co-op", "organisation", "DE", "Leipzig", "DE136695976", "active"),
+    ("Tinta Print Coop", "organisation", "ES", "Valencia", None, "active"),
+    ("Alba Rossi", "person", "IT", "Bologna", None, "applicant"),
+)
+
+
+async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, str, str]]:
+    """Create what is missing of the demo co-op; returns the logins (e-mail, password, role)."""
+    database = Database(settings.database_url)
+    hasher = make_hasher(settings)
+    try:
+        async with database.transaction() as session:
+            tenant = await session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+            if tenant is None:
+                tenant = await tenancy.create_tenant(session, slug=DEMO_SLUG, name="Demo Co-op", currency="EUR")
+            session.info["tenant_id"] = tenant.id
+            await parties.ensure_default_class(session)
+            first_party = None
+            for name, kind, country, city, vat, status in MEMBERS:
+                party = await session.scalar(select(Party).where(Party.name == name))
+                if party is None:
+                    party = await parties.create_party(
+                        session,
+                        {"kind": kind, "name": name, "vat_id": vat,
+                         "email": f"{name.split()[0].lower()}@example.coop",
+                         "address": {"line1": "1 Market Street", "city": city, "country": country}},
+                        actor_id=None,
+                    )
+                    await parties.create_membership(
+                        session, party_id=party.id, class_code=None, status=status, on=date.today(), actor_id=None
+                    )
+                first_party = first_party or party
+            for email, name, role in USERS:
+                user = await session.scalar(select(User).where(User.email == email))
+                if user is None:
+                    user = await create_user(session, hasher, email=email, name=name, password=DEMO_PASSWORD)
+                await tenancy.grant_role(
+                    session, user=user, role=role, party_id=first_party.id if role == "member" and first_party else None
+                )
+            enabled = await tenancy.enabled_modules(session)
+            for module in registry:
+                if module.name not in enabled and all(d in enabled for d in module.depends):
+                    await tenancy.enable_module(session, registry, module.name, actor_id=None)
+                    enabled.add(module.name)
+    finally:
+        await database.dispose()
+    return [(email, DEMO_PASSWORD, role) for email, _, role in USERS]

@@ -1,0 +1,300 @@
+"""HTTP plumbing shared by every route: authentication, rate limits, the request's database session,
+the tenant context, and problem details for every error (RFC 9457)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db.base import utcnow
+from core.db.engine import Database
+from core.db.tenancy import all_tenants
+from core.errors import DomainError, PermissionDenied
+from core.identity import CurrentUser, user_for_session, user_for_token
+from core.models import PartyLink, RateCounter, Tenant, TenantModule, TenantUser
+from core.tenancy import TenantContext
+
+__all__ = [
+    "SESSION_COOKIE",
+    "AuthMiddleware",
+    "RateLimitMiddleware",
+    "exception_handlers",
+    "provide_db",
+    "provide_tenant_context",
+    "requires_user",
+]
+
+log = logging.getLogger("coopstack")
+SESSION_COOKIE = "coop_session"
+PROBLEM = "application/problem+json"
+PROBLEM_BASE = "https://coopstack.org/problems/"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _db(scope: Scope) -> Database:
+    database: Database = scope["app"].state.db
+    return database
+
+
+class AuthMiddleware:
+    """Puts the request's user (or None) in ``scope["user"]``: a Bearer token, else the session cookie.
+
+    A cookie-authenticated API write must be JSON: browsers cannot send that cross-site without a
+    CORS preflight, which this install never grants (CSRF defence for the API; pages use tokens).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        user: CurrentUser | None = None
+        authorization = headers.get("authorization", "")
+        cookie_token = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
+        if authorization or cookie_token:
+            async with _db(scope).session(write=False) as session:
+                if authorization.lower().startswith("bearer "):
+                    user = await user_for_token(session, authorization[7:].strip())
+                elif cookie_token:
+                    user = await user_for_session(session, cookie_token, now=utcnow())
+        if (
+            user is not None
+            and not user.via_token
+            and scope["method"] in _UNSAFE
+            and scope["path"].startswith("/api/")
+            and not headers.get("content-type", "").startswith("application/json")
+        ):
+            await _send_problem(send, 415, "unsupported-media-type", "API writes with a session cookie must be JSON")
+            return
+        scope["user"] = user
+        scope["auth"] = "token" if user and user.via_token else ("session" if user else None)
+        await self.app(scope, receive, send)
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+async def _send_problem(send: Send, status: int, kind: str, detail: str, headers: dict[str, str] | None = None) -> None:
+    body = msgspec.json.encode(
+        {"type": PROBLEM_BASE + kind, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    )
+    raw_headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
+    raw_headers += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RateLimitMiddleware:
+    """Fixed one-minute windows per client address, counted in the database so every process shares
+    them. ``/healthz`` and static files are not counted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in ("/healthz",) or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        limit: int = scope["app"].state.settings.rate_limit_per_minute
+        client = scope.get("client") or ("unknown", 0)
+        window = int(time.time() // 60)
+        count = await hit(_db(scope), f"ip:{client[0]}", window)
+        if count > limit:
+            retry = 60 - int(time.time() % 60)
+            await _send_problem(send, 429, "rate-limited", f"more than {limit} requests a minute; slow down",
+                                {"retry-after": str(retry)})
+            return
+        await self.app(scope, receive, send)
+
+
+async def hit(database: Database, key: str, window: int, *, amount: int = 1) -> int:
+    """Add ``amount`` to the counter of ``key`` in ``window`` and return the new count."""
+    async with database.transaction() as session:
+        count = await session.scalar(
+            update(RateCounter)
+            .where(RateCounter.key == key, RateCounter.window == window)
+            .values(count=RateCounter.count + amount)
+            .returning(RateCounter.count)
+        )
+        if count is None:
+            try:
+                async with session.begin_nested():
+                    await session.execute(insert(RateCounter).values(key=key, window=window, count=amount))
+                count = amount
+            except IntegrityError:
+                count = await session.scalar(
+                    update(RateCounter)
+                    .where(RateCounter.key == key, RateCounter.window == window)
+                    .values(count=RateCounter.count + amount)
+                    .returning(RateCounter.count)
+                )
+        if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
+            await session.execute(delete(RateCounter).where(RateCounter.window < window - 60))
+        return int(count or 0)
+
+
+async def count_of(database: Database, key: str, window: int) -> int:
+    async with database.session(write=False) as session:
+        value = await session.scalar(
+            select(RateCounter.count).where(RateCounter.key == key, RateCounter.window == window)
+        )
+        return int(value or 0)
+
+
+def requires_user(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Deny by default: every route needs a logged-in user unless it is marked ``opt={"public": True}``."""
+    if handler.opt.get("public") or connection.scope["path"].startswith("/schema"):
+        return
+    if connection.scope.get("user") is None:
+        raise NotAuthorizedException("log in or send an API token")
+
+
+async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """The request's session: a writer for unsafe methods, a reader otherwise; closed (rolled back if
+    uncommitted) when the handler returns."""
+    database: Database = request.app.state.db
+    session = database.session(write=request.method in _UNSAFE)
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSession) -> TenantContext:
+    """Resolve ``{tenant}`` for the user; 404 unless the user has a role there (existence is not
+    confirmed), 404 when the route's module is off for the tenant, 403 when the role lacks the
+    route's permission. Scopes ``db`` to the tenant."""
+    user: CurrentUser | None = request.scope.get("user")
+    slug = request.path_params.get("tenant")
+    if user is None or not isinstance(slug, str):
+        raise NotAuthorizedException("log in or send an API token")
+    row = (
+        await db.execute(
+            select(Tenant.id, Tenant.slug, Tenant.name, Tenant.currency, Tenant.locale, TenantUser.role)
+            .join(TenantUser, TenantUser.tenant_id == Tenant.id)
+            .where(Tenant.slug == slug, TenantUser.user_id == user.id)
+            .execution_options(**all_tenants())
+        )
+    ).first()
+    if row is None:
+        raise NotFoundException("no such tenant")
+    db.info["tenant_id"] = row.id
+    opt = request.route_handler.opt
+    module = opt.get("module")
+    if module is not None:
+        enabled = await db.scalar(select(TenantModule.module).where(TenantModule.module == module))
+        if enabled is None:
+            raise NotFoundException("not found")
+    party_ids: tuple[Any, ...] = ()
+    if row.role == "member":
+        party_ids = tuple((await db.scalars(select(PartyLink.party_id).where(PartyLink.user_id == user.id))).all())
+    context = TenantContext(
+        tenant_id=row.id,
+        slug=row.slug,
+        name=row.name,
+        currency=row.currency,
+        locale=row.locale,
+        user_id=user.id,
+        role=row.role,
+        permissions=request.app.state.role_permissions.get(row.role, frozenset()),
+        party_ids=party_ids,
+    )
+    permission = opt.get("permission")
+    if permission is not None and not context.can(permission):
+        raise PermissionDenied(f"your role ({row.role}) may not do this here; it needs {permission}")
+    return context
+
+
+def _problem(status: int, kind: str, detail: str, extra: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    body = {"type": PROBLEM_BASE + kind, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    body.update(extra or {})
+    return Response(content=body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    return not request.url.path.startswith(("/api/", "/schema", "/healthz")) and request.method in ("GET", "HEAD")
+
+
+def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    return _problem(exc.status, exc.type, exc.detail, exc.extra, headers)
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = []
+    if isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                errors.append({"field": str(item.get("key") or item.get("source") or "body"),
+                               "message": str(item.get("message", ""))})
+    detail = exc.detail if exc.detail and exc.detail != "Bad Request" else "the request is not valid"
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return _problem(422 if errors else 400, "validation", detail, {"errors": errors})
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotAuthorizedException) and _wants_page(request):
+        return Redirect(path=f"/login?next={request.url.path}")
+    kinds = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+             413: "body-too-large", 429: "rate-limited"}
+    status = exc.status_code
+    detail = exc.detail or HTTPStatus(status).phrase
+    if status == 404:
+        detail = "not found"
+    return _problem(status, kinds.get(status, f"http-{status}"), detail, None, exc.headers)
+
+
+def _integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    log.info("integrity error on %s: %s", request.url.path, exc.orig)
+    return _problem(409, "conflict", "the change conflicts with existing data; reload and try again")
+
+
+def _operational_error(request: Request[Any, Any, Any], exc: OperationalError) -> Response[Any]:
+    log.warning("database busy on %s: %s", request.url.path, exc.orig)
+    return _problem(503, "unavailable", "the database is busy; retry shortly", headers={"Retry-After": "1"})
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _problem(500, "internal", "something went wrong on our side; it has been logged")
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    DomainError: _domain_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    IntegrityError: _integrity_error,
+    OperationalError: _operational_error,
+    Exception: _internal_error,
+}

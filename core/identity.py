@@ -1,0 +1,196 @@
+"""Users, passwords, browser sessions and API tokens.
+
+Passwords are hashed with argon2id (OWASP's 19 MiB, t=2 profile by default) and re-hashed on login
+when the parameters rise. Session cookies and API tokens are 256-bit random values; the database keeps
+only their SHA-256, so a stolen backup opens no account. API tokens start with ``coop_`` so scanners
+can spot a leaked one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db.base import utcnow
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import ApiToken, User, UserSession
+from core.settings import Settings
+
+__all__ = [
+    "CurrentUser",
+    "create_api_token",
+    "create_session",
+    "create_user",
+    "end_session",
+    "hash_secret",
+    "make_hasher",
+    "revoke_api_token",
+    "user_for_session",
+    "user_for_token",
+    "verify_login",
+]
+
+TOKEN_PREFIX = "coop_"
+_DUMMY_HASH: dict[int, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """The authenticated user of a request."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    via_token: bool = False
+
+
+def make_hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib, parallelism=1
+    )
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a random token (tokens are not guessable, so a fast hash is enough)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 254:
+        raise InvalidInput.field("email", f"{email!r} is not an e-mail address")
+    return email
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 10:
+        raise InvalidInput.field("password", "must be at least 10 characters long")
+    if len(password) > 1024:
+        raise InvalidInput.field("password", "must be at most 1024 characters long")
+
+
+async def create_user(
+    session: AsyncSession, hasher: PasswordHasher, *, email: str, name: str, password: str
+) -> User:
+    """Register a user; e-mail addresses are unique regardless of case."""
+    email = normalise_email(email)
+    if not name.strip():
+        raise InvalidInput.field("name", "must not be empty")
+    check_password_strength(password)
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists")
+    user = User(email=email, name=name.strip(), password_hash=hasher.hash(password))
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(f"a user with e-mail {email} already exists") from None
+    return user
+
+
+async def verify_login(session: AsyncSession, hasher: PasswordHasher, email: str, password: str) -> User | None:
+    """The user whose password this is, or None; takes the same time whether the user exists or not."""
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        return None
+    user = await session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        key = id(hasher)
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = hasher.hash(secrets.token_hex(8))
+        try:
+            hasher.verify(_DUMMY_HASH[key], password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+async def set_password(session: AsyncSession, hasher: PasswordHasher, user: User, password: str) -> None:
+    check_password_strength(password)
+    user.password_hash = hasher.hash(password)
+
+
+async def create_session(session: AsyncSession, user: User, *, days: int) -> str:
+    """Start a browser session; returns the cookie value (shown to nobody else)."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(token_hash=hash_secret(token), user_id=user.id, expires_at=utcnow() + timedelta(days=days)))
+    await session.flush()
+    return token
+
+
+async def end_session(session: AsyncSession, token: str) -> None:
+    row = await session.get(UserSession, hash_secret(token))
+    if row is not None:
+        await session.delete(row)
+
+
+async def user_for_session(session: AsyncSession, token: str, *, now: datetime) -> CurrentUser | None:
+    row = (
+        await session.execute(
+            select(User.id, User.email, User.name)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == hash_secret(token), UserSession.expires_at > now, User.is_active)
+        )
+    ).first()
+    return CurrentUser(id=row.id, email=row.email, name=row.name) if row else None
+
+
+async def user_for_token(session: AsyncSession, token: str) -> CurrentUser | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        await session.execute(
+            select(User.id, User.email, User.name)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == hash_secret(token), ApiToken.revoked_at.is_(None), User.is_active)
+        )
+    ).first()
+    return CurrentUser(id=row.id, email=row.email, name=row.name, via_token=True) if row else None
+
+
+async def create_api_token(session: AsyncSession, user_id: uuid.UUID, name: str) -> tuple[ApiToken, str]:
+    """Create a token for ``user_id``; the secret is returned once and never stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput.field("name", "must be 1 to 100 characters")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user_id, name=name, prefix=secret[:12], token_hash=hash_secret(secret))
+    session.add(token)
+    await session.flush()
+    return token, secret
+
+
+async def list_api_tokens(session: AsyncSession, user_id: uuid.UUID) -> list[ApiToken]:
+    result = await session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc(), ApiToken.id)
+    )
+    return list(result)
+
+
+async def revoke_api_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    """Revoke one of the user's own tokens; another user's token is 'not found'."""
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("no such API token")

@@ -1,0 +1,87 @@
+"""Cursor pagination: stable under inserts, cheap at any depth (keyset, never OFFSET).
+
+The cursor is an opaque URL-safe token holding the last row's sort key and id.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from core.errors import InvalidInput
+
+__all__ = ["MAX_LIMIT", "Page", "paginate"]
+
+MAX_LIMIT = 200
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, TypeError):
+        raise InvalidInput.field("cursor", "is not a cursor this API gave out") from None
+    if not isinstance(values, list) or len(values) != 2:
+        raise InvalidInput.field("cursor", "is not a cursor this API gave out")
+    return values
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput.field("limit", f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[tuple[T]],
+    *,
+    sort: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+) -> Page[T]:
+    """One page of ``statement`` ordered by ``(sort, id)``; ``cursor`` continues after the last page."""
+    check_limit(limit)
+    if cursor:
+        last_sort, last_id = _decode(cursor)
+        try:
+            last_uuid = uuid.UUID(str(last_id))
+            if isinstance(sort.type.python_type, type) and issubclass(sort.type.python_type, datetime):
+                last_sort = datetime.fromisoformat(last_sort)
+        except (ValueError, TypeError, NotImplementedError):
+            raise InvalidInput.field("cursor", "is not a cursor this API gave out") from None
+        if descending:
+            statement = statement.where(or_(sort < last_sort, and_(sort == last_sort, id_column < last_uuid)))
+        else:
+            statement = statement.where(or_(sort > last_sort, and_(sort == last_sort, id_column > last_uuid)))
+    order = (sort.desc(), id_column.desc()) if descending else (sort.asc(), id_column.asc())
+    rows = list((await session.scalars(statement.order_by(*order).limit(limit + 1))).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode([getattr(last, sort.key), getattr(last, id_column.key)])
+    return Page(items=rows, next_cursor=next_cursor)

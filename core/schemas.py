@@ -1,0 +1,148 @@
+"""Request and response shapes of the core API. Amounts travel as strings; ids as UUID strings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, Literal
+
+import msgspec
+
+from core.models import ApiToken, Membership, MembershipClass, Party, Tenant
+from core.parties import party_address
+
+__all__ = [
+    "Address",
+    "LoginIn",
+    "MembershipIn",
+    "PartyIn",
+    "StatusIn",
+    "TokenIn",
+]
+
+
+class Address(msgspec.Struct, forbid_unknown_fields=True):
+    line1: str | None = None
+    line2: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    password: str
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+
+
+class PartyIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["organisation", "person"]
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    vat_id: str | None = None
+    company_id: str | None = None
+    address: Address | None = None
+    locale: str | None = None
+    notes: str = ""
+
+
+class MembershipIn(msgspec.Struct, forbid_unknown_fields=True):
+    party_id: uuid.UUID
+    class_code: str | None = None
+    status: Literal["applicant", "active"] = "applicant"
+    date: date | None = None
+
+
+class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
+    status: Literal["applicant", "active", "suspended", "left"]
+    date: date | None = None
+
+
+class MembershipClassIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: str
+    description: str = ""
+    defaults: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class GrantIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    role: Literal["owner", "admin", "bookkeeper", "member", "viewer"]
+    party_id: uuid.UUID | None = None
+
+
+def to_dict(struct: msgspec.Struct, *, omit_unset: bool = True) -> dict[str, Any]:
+    """A struct as a plain dict (nested structs too), for the services."""
+    data: dict[str, Any] = msgspec.to_builtins(struct)
+    return data
+
+
+def party_out(party: Party) -> dict[str, Any]:
+    return {
+        "id": str(party.id),
+        "kind": party.kind,
+        "name": party.name,
+        "email": party.email,
+        "phone": party.phone,
+        "vat_id": party.vat_id,
+        "company_id": party.company_id,
+        "address": party_address(party),
+        "locale": party.locale,
+        "notes": party.notes,
+        "created_at": party.created_at.isoformat(),
+        "updated_at": party.updated_at.isoformat(),
+    }
+
+
+def membership_out(membership: Membership) -> dict[str, Any]:
+    return {
+        "id": str(membership.id),
+        "party_id": str(membership.party_id),
+        "number": membership.number,
+        "class_code": membership.class_code,
+        "status": membership.status,
+        "applied_on": membership.applied_on.isoformat() if membership.applied_on else None,
+        "joined_on": membership.joined_on.isoformat() if membership.joined_on else None,
+        "left_on": membership.left_on.isoformat() if membership.left_on else None,
+        "created_at": membership.created_at.isoformat(),
+    }
+
+
+def class_out(found: MembershipClass) -> dict[str, Any]:
+    return {"code": found.code, "name": found.name, "description": found.description, "defaults": found.defaults}
+
+
+def tenant_out(tenant: Tenant, *, modules: list[str] | None = None) -> dict[str, Any]:
+    out = {
+        "id": str(tenant.id),
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "legal_name": tenant.legal_name,
+        "vat_id": tenant.vat_id,
+        "company_id": tenant.company_id,
+        "address": tenant.address or {},
+        "email": tenant.email,
+        "iban": tenant.iban,
+        "bic": tenant.bic,
+        "currency": tenant.currency,
+        "locale": tenant.locale,
+        "timezone": tenant.timezone,
+    }
+    if modules is not None:
+        out["modules"] = sorted(modules)
+    return out
+
+
+def token_out(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": str(token.id),
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at.isoformat(),
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }

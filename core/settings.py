@@ -1,0 +1,108 @@
+"""Settings read once from the environment.
+
+Every setting has a safe default for the embedded mode (SQLite under ``./var/``). Production mode
+(``COOPSTACK_ENV=production``) refuses the demo secret and an unset base URL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEMO_SECRET = "coopstack-demo-secret-change-me"  # noqa: S105 - the value production refuses
+
+__all__ = ["DEMO_SECRET", "Settings", "SettingsError", "normalise_database_url"]
+
+
+class SettingsError(RuntimeError):
+    """The environment describes a configuration that must not run."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Give a plain ``sqlite://`` or ``postgresql://`` URL its async driver."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """What the running install needs to know about its environment."""
+
+    environment: str = "development"
+    database_url: str = "sqlite+aiosqlite:///var/coopstack.db"
+    secret_key: str = DEMO_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "coopstack@localhost"
+    max_body_bytes: int = 1_048_576
+    rate_limit_per_minute: int = 1200
+    login_attempts_per_window: int = 10
+    session_days: int = 14
+    password_time_cost: int = 2
+    password_memory_kib: int = 19_456
+    var_dir: Path = field(default_factory=lambda: Path("var"))
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read ``COOPSTACK_*`` variables; refuse an unsafe production configuration."""
+        env = os.environ
+        var_dir = Path(env.get("COOPSTACK_VAR_DIR", "var"))
+        default_db = f"sqlite+aiosqlite:///{var_dir / 'coopstack.db'}"
+        settings = cls(
+            environment=env.get("COOPSTACK_ENV", "development"),
+            database_url=normalise_database_url(env.get("COOPSTACK_DATABASE_URL", default_db)),
+            secret_key=env.get("COOPSTACK_SECRET_KEY", DEMO_SECRET),
+            base_url=env.get("COOPSTACK_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=env.get("COOPSTACK_SMTP_HOST", "localhost"),
+            smtp_port=_int("COOPSTACK_SMTP_PORT", 25),
+            smtp_user=env.get("COOPSTACK_SMTP_USER", ""),
+            smtp_password=env.get("COOPSTACK_SMTP_PASSWORD", ""),
+            smtp_from=env.get("COOPSTACK_SMTP_FROM", "coopstack@localhost"),
+            max_body_bytes=_int("COOPSTACK_MAX_BODY_BYTES", 1_048_576),
+            rate_limit_per_minute=_int("COOPSTACK_RATE_LIMIT_PER_MINUTE", 1200),
+            login_attempts_per_window=_int("COOPSTACK_LOGIN_ATTEMPTS", 10),
+            session_days=_int("COOPSTACK_SESSION_DAYS", 14),
+            password_time_cost=_int("COOPSTACK_PASSWORD_TIME_COST", 2),
+            password_memory_kib=_int("COOPSTACK_PASSWORD_MEMORY_KIB", 19_456),
+            var_dir=var_dir,
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse to run in production with the demo secret or on the embedded database by accident."""
+        if not self.is_production:
+            return
+        if self.secret_key == DEMO_SECRET or len(self.secret_key) < 32:
+            raise SettingsError(
+                "COOPSTACK_ENV=production needs COOPSTACK_SECRET_KEY set to a random value of "
+                "at least 32 characters; the demo secret is public."
+            )
+        if self.base_url.startswith("http://127.0.0.1"):
+            raise SettingsError("COOPSTACK_ENV=production needs COOPSTACK_BASE_URL (the public address).")

@@ -1,0 +1,1 @@
+"""Built-in Coopstack modules, each registered through the ``coopstack.modules`` entry points."""
