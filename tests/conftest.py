@@ -1,0 +1,173 @@
+"""Shared fixtures: every test runs on SQLite, and on PostgreSQL too when
+``COOPSTACK_TEST_DATABASE_URL`` names a server. Each database is created fresh and brought up with the
+real migrations. Tests isolate themselves by creating their own tenants and users (unique names), the
+way real co-ops share an install."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import psycopg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+
+from core import parties, tenancy
+from core.app import create_app
+from core.db import migrate
+from core.db.engine import Database
+from core.identity import create_api_token, create_user, make_hasher
+from core.registry import ModuleRegistry, discover
+from core.settings import Settings, normalise_database_url
+
+PG_URL = os.environ.get("COOPSTACK_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+PASSWORD = "correct horse battery"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def create_pg_database(server_url: str) -> str:
+    """A fresh, empty PostgreSQL database on the server of ``server_url``; returns its async URL."""
+    url = make_url(normalise_database_url(server_url))
+    name = f"coop_test_{secrets.token_hex(4)}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(server_url: str, database_url: str) -> None:
+    url = make_url(normalise_database_url(server_url))
+    name = make_url(database_url).database
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def registry() -> ModuleRegistry:
+    return discover()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 registry: ModuleRegistry) -> Iterator[str]:
+    """A migrated database of each backend, shared by the tests of a session."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "coopstack.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        migrate.upgrade(url, registry)
+        yield url
+        return
+    assert PG_URL is not None
+    url = create_pg_database(PG_URL)
+    migrate.upgrade(url, registry)
+    yield url
+    drop_pg_database(PG_URL, url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        password_time_cost=1,
+        password_memory_kib=1024,
+        rate_limit_per_minute=100_000,
+        var_dir=tmp_path_factory.mktemp("var"),
+    )
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database(settings.database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, registry: ModuleRegistry) -> Litestar:
+    return create_app(settings, registry)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An anonymous client (its own cookie jar)."""
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Person:
+    id: uuid.UUID
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class Coop:
+    id: uuid.UUID
+    slug: str
+    owner: Person
+
+    @property
+    def api(self) -> str:
+        return f"/api/v1/tenants/{self.slug}"
+
+
+class World:
+    """Builds tenants and users through the services, as an administrator would."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.hasher = make_hasher(settings)
+
+    async def person(self, name: str = "Test Person") -> Person:
+        email = f"{unique('user')}@example.test"
+        async with self.database.transaction() as session:
+            user = await create_user(session, self.hasher, email=email, name=name, password=PASSWORD)
+            _, token = await create_api_token(session, user.id, "tests")
+        return Person(id=user.id, email=email, password=PASSWORD, token=token)
+
+    async def coop(self, *, currency: str = "EUR", modules: tuple[str, ...] = ()) -> Coop:
+        owner = await self.person("Owner")
+        slug = unique("coop")
+        async with self.database.transaction() as session:
+            tenant = await tenancy.create_tenant(session, slug=slug, name=f"Co-op {slug}", currency=currency)
+            session.info["tenant_id"] = tenant.id
+            await parties.ensure_default_class(session)
+            from core.models import User
+
+            user = await session.get_one(User, owner.id)
+            await tenancy.grant_role(session, user=user, role="owner")
+        return Coop(id=tenant.id, slug=slug, owner=owner)
+
+    async def join(self, coop: Coop, role: str, *, party_id: uuid.UUID | None = None) -> Person:
+        person = await self.person(role.title())
+        async with self.database.transaction(tenant_id=coop.id) as session:
+            from core.models import User
+
+            user = await session.get_one(User, person.id)
+            await tenancy.grant_role(session, user=user, role=role, party_id=party_id)
+        return person
+
+
+@pytest.fixture
+def world(database: Database, settings: Settings) -> World:
+    return World(database, settings)
+
+
+__all__ = ["PASSWORD", "Coop", "Person", "World", "replace", "unique"]
