@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from os import PathLike
 from pathlib import Path
-
+from typing import Any
 
 from litestar import Litestar, Response, Router, get
 from litestar.config.csrf import CSRFConfig
@@ -60,14 +61,32 @@ def _module_routers(registry: ModuleRegistry) -> list[Router]:
     for module in registry:
         opt = {"module": module.name}
         if module.api:
-            routers.append(Router(path="/api/v1/tenants/{tenant:str}", route_handlers=list(module.api), opt=opt,
-                                  tags=[module.name]))
+            routers.append(
+                Router(
+                    path="/api/v1/tenants/{tenant:str}",
+                    route_handlers=list(module.api),
+                    opt=opt,
+                    tags=[module.name],
+                )
+            )
         if module.pages:
-            routers.append(Router(path="/t/{tenant:str}", route_handlers=list(module.pages), opt=opt,
-                                  include_in_schema=False))
+            routers.append(
+                Router(
+                    path="/t/{tenant:str}",
+                    route_handlers=list(module.pages),
+                    opt=opt,
+                    include_in_schema=False,
+                )
+            )
         if module.public:
-            routers.append(Router(path="/p/{tenant:str}", route_handlers=list(module.public),
-                                  opt={**opt, "public": True}, include_in_schema=False))
+            routers.append(
+                Router(
+                    path="/p/{tenant:str}",
+                    route_handlers=list(module.public),
+                    opt={**opt, "public": True},
+                    include_in_schema=False,
+                )
+            )
     return routers
 
 
@@ -85,7 +104,10 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
         finally:
             await database.dispose()
 
-    template_dirs = [TEMPLATES, *(m.templates for m in registry if m.templates is not None)]
+    template_dirs: list[Path | PathLike[Any] | str] = [
+        TEMPLATES,
+        *(m.templates for m in registry if m.templates is not None),
+    ]
     state = State(
         {
             "settings": settings,
@@ -103,8 +125,9 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
             MembersController,
             *PAGES,
             *_module_routers(registry),
-            create_static_files_router(path="/static", directories=[STATIC], opt={"public": True},
-                                       include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False
+            ),
         ],
         state=state,
         lifespan=[lifespan],
@@ -132,5 +155,3 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
 def app_from_env() -> Litestar:
     """Entry for ``uvicorn --factory core.app:app_from_env`` (each worker builds its own)."""
     return create_app()
-
-

@@ -60,7 +60,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Server processes (stateless; share the DB).")
+@click.option(
+    "--workers", default=1, show_default=True, type=int, help="Server processes (stateless; share the DB)."
+)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web pages and the API."""
@@ -118,7 +120,11 @@ def db_current() -> None:
     latest = migrate.heads(settings.database_url, _registry())
     for revision in sorted(now) or ["(empty database)"]:
         click.echo(revision)
-    click.echo("up to date" if now == latest else f"behind: run `coop db upgrade` (heads: {', '.join(sorted(latest))})")
+    click.echo(
+        "up to date"
+        if now == latest
+        else f"behind: run `coop db upgrade` (heads: {', '.join(sorted(latest))})"
+    )
 
 
 def _sqlite_path(settings: Settings) -> Path:
@@ -252,8 +258,12 @@ def user() -> None:
 @user.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--password-stdin", is_flag=True, required=True,
-              help="Read the password from standard input (never from an argument).")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (never from an argument).",
+)
 def user_create(email: str, name: str, password_stdin: bool) -> None:
     """Create a user; the password is read from standard input."""
     password = sys.stdin.readline().rstrip("\r\n")
@@ -263,7 +273,9 @@ def user_create(email: str, name: str, password_stdin: bool) -> None:
         database = Database(settings.database_url)
         try:
             async with database.transaction() as session:
-                return await create_user(session, make_hasher(settings), email=email, name=name, password=password)
+                return await create_user(
+                    session, make_hasher(settings), email=email, name=name, password=password
+                )
         finally:
             await database.dispose()
 
@@ -274,7 +286,9 @@ def user_create(email: str, name: str, password_stdin: bool) -> None:
 @user.command("grant")
 @click.option("--tenant", "slug", required=True)
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["owner", "admin", "bookkeeper", "member", "viewer"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["owner", "admin", "bookkeeper", "member", "viewer"])
+)
 @click.option("--party", "party_id", default=None, help="The member party this user acts for.")
 def user_grant(slug: str, email: str, role: str, party_id: str | None) -> None:
     """Give a user a role in a tenant (with --party, acting for that member party)."""
@@ -376,4 +390,3 @@ def _add_module_commands() -> None:
 
 
 _add_module_commands()
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -38,7 +38,9 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, 
         async with database.transaction() as session:
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
             if tenant is None:
-                tenant = await tenancy.create_tenant(session, slug=DEMO_SLUG, name="Demo Co-op", currency="EUR")
+                tenant = await tenancy.create_tenant(
+                    session, slug=DEMO_SLUG, name="Demo Co-op", currency="EUR"
+                )
             session.info["tenant_id"] = tenant.id
             await parties.ensure_default_class(session)
             first_party = None
@@ -47,13 +49,22 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, 
                 if party is None:
                     party = await parties.create_party(
                         session,
-                        {"kind": kind, "name": name, "vat_id": vat,
-                         "email": f"{name.split()[0].lower()}@example.coop",
-                         "address": {"line1": "1 Market Street", "city": city, "country": country}},
+                        {
+                            "kind": kind,
+                            "name": name,
+                            "vat_id": vat,
+                            "email": f"{name.split()[0].lower()}@example.coop",
+                            "address": {"line1": "1 Market Street", "city": city, "country": country},
+                        },
                         actor_id=None,
                     )
                     await parties.create_membership(
-                        session, party_id=party.id, class_code=None, status=status, on=date.today(), actor_id=None
+                        session,
+                        party_id=party.id,
+                        class_code=None,
+                        status=status,
+                        on=datetime.now(UTC).date(),
+                        actor_id=None,
                     )
                 first_party = first_party or party
             for email, name, role in USERS:
@@ -61,7 +72,10 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, 
                 if user is None:
                     user = await create_user(session, hasher, email=email, name=name, password=DEMO_PASSWORD)
                 await tenancy.grant_role(
-                    session, user=user, role=role, party_id=first_party.id if role == "member" and first_party else None
+                    session,
+                    user=user,
+                    role=role,
+                    party_id=first_party.id if role == "member" and first_party else None,
                 )
             enabled = await tenancy.enabled_modules(session)
             for module in registry:

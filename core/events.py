@@ -75,7 +75,7 @@ def bus() -> EventBus:
 
 
 def install(new_bus: EventBus) -> None:
-    global _bus  # noqa: PLW0603 - one bus per process, replaced at app start-up
+    global _bus
     _bus = new_bus
 
 

@@ -3,7 +3,6 @@ the tenant context, and problem details for every error (RFC 9457)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import time
@@ -14,6 +13,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -22,7 +22,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,7 +68,7 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -84,11 +84,13 @@ class AuthMiddleware:
         if (
             user is not None
             and not user.via_token
-            and scope["method"] in _UNSAFE
+            and scope.get("method") in _UNSAFE
             and scope["path"].startswith("/api/")
             and not headers.get("content-type", "").startswith("application/json")
         ):
-            await _send_problem(send, 415, "unsupported-media-type", "API writes with a session cookie must be JSON")
+            await _send_problem(
+                send, 415, "unsupported-media-type", "API writes with a session cookie must be JSON"
+            )
             return
         scope["user"] = user
         scope["auth"] = "token" if user and user.via_token else ("session" if user else None)
@@ -103,14 +105,18 @@ def _cookie(header: str, name: str) -> str | None:
     return None
 
 
-async def _send_problem(send: Send, status: int, kind: str, detail: str, headers: dict[str, str] | None = None) -> None:
+async def _send_problem(
+    send: Send, status: int, kind: str, detail: str, headers: dict[str, str] | None = None
+) -> None:
     body = msgspec.json.encode(
         {"type": PROBLEM_BASE + kind, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
     )
     raw_headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
     raw_headers += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": raw_headers}
+    await send(start)
+    chunk: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(chunk)
 
 
 class RateLimitMiddleware:
@@ -121,7 +127,11 @@ class RateLimitMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in ("/healthz",) or scope["path"].startswith("/static/"):
+        if (
+            scope["type"] != ScopeType.HTTP
+            or scope["path"] in ("/healthz",)
+            or scope["path"].startswith("/static/")
+        ):
             await self.app(scope, receive, send)
             return
         limit: int = scope["app"].state.settings.rate_limit_per_minute
@@ -130,8 +140,13 @@ class RateLimitMiddleware:
         count = await hit(_db(scope), f"ip:{client[0]}", window)
         if count > limit:
             retry = 60 - int(time.time() % 60)
-            await _send_problem(send, 429, "rate-limited", f"more than {limit} requests a minute; slow down",
-                                {"retry-after": str(retry)})
+            await _send_problem(
+                send,
+                429,
+                "rate-limited",
+                f"more than {limit} requests a minute; slow down",
+                {"retry-after": str(retry)},
+            )
             return
         await self.app(scope, receive, send)
 
@@ -199,7 +214,15 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
         raise NotAuthorizedException("log in or send an API token")
     row = (
         await db.execute(
-            select(Tenant.id, Tenant.slug, Tenant.name, Tenant.currency, Tenant.locale, TenantUser.role)
+            select(
+                Tenant.id,
+                Tenant.slug,
+                Tenant.name,
+                Tenant.currency,
+                Tenant.locale,
+                Tenant.timezone,
+                TenantUser.role,
+            )
             .join(TenantUser, TenantUser.tenant_id == Tenant.id)
             .where(Tenant.slug == slug, TenantUser.user_id == user.id)
             .execution_options(**all_tenants())
@@ -216,7 +239,9 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
             raise NotFoundException("not found")
     party_ids: tuple[Any, ...] = ()
     if row.role == "member":
-        party_ids = tuple((await db.scalars(select(PartyLink.party_id).where(PartyLink.user_id == user.id))).all())
+        party_ids = tuple(
+            (await db.scalars(select(PartyLink.party_id).where(PartyLink.user_id == user.id))).all()
+        )
     context = TenantContext(
         tenant_id=row.id,
         slug=row.slug,
@@ -227,6 +252,7 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
         role=row.role,
         permissions=request.app.state.role_permissions.get(row.role, frozenset()),
         party_ids=party_ids,
+        timezone=row.timezone,
     )
     permission = opt.get("permission")
     if permission is not None and not context.can(permission):
@@ -234,15 +260,28 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
     return context
 
 
-def _problem(status: int, kind: str, detail: str, extra: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
-    body = {"type": PROBLEM_BASE + kind, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+def _problem(
+    status: int,
+    kind: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body = {
+        "type": PROBLEM_BASE + kind,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
     body.update(extra or {})
     return Response(content=body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _wants_page(request: Request[Any, Any, Any]) -> bool:
-    return not request.url.path.startswith(("/api/", "/schema", "/healthz")) and request.method in ("GET", "HEAD")
+    return not request.url.path.startswith(("/api/", "/schema", "/healthz")) and request.method in (
+        "GET",
+        "HEAD",
+    )
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -255,8 +294,12 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     if isinstance(exc.extra, list):
         for item in exc.extra:
             if isinstance(item, dict):
-                errors.append({"field": str(item.get("key") or item.get("source") or "body"),
-                               "message": str(item.get("message", ""))})
+                errors.append(
+                    {
+                        "field": str(item.get("key") or item.get("source") or "body"),
+                        "message": str(item.get("message", "")),
+                    }
+                )
     detail = exc.detail if exc.detail and exc.detail != "Bad Request" else "the request is not valid"
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
@@ -266,8 +309,14 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, NotAuthorizedException) and _wants_page(request):
         return Redirect(path=f"/login?next={request.url.path}")
-    kinds = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-             413: "body-too-large", 429: "rate-limited"}
+    kinds = {
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "body-too-large",
+        429: "rate-limited",
+    }
     status = exc.status_code
     detail = exc.detail or HTTPStatus(status).phrase
     if status == 404:

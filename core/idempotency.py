@@ -70,7 +70,9 @@ async def idempotent(
         return _replay(found, fingerprint)
     status, payload = await produce()
     body = _encoder.encode(payload)
-    session.add(IdempotencyRecord(scope=scope, key=key, request_hash=fingerprint, status_code=status, body=body))
+    session.add(
+        IdempotencyRecord(scope=scope, key=key, request_hash=fingerprint, status_code=status, body=body)
+    )
     try:
         await session.commit()
     except IntegrityError:

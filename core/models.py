@@ -163,7 +163,9 @@ class Membership(TenantScoped, Base):
     __tablename__ = "membership"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "party_id"], ["party.tenant_id", "party.id"]),
-        ForeignKeyConstraint(["tenant_id", "class_code"], ["membership_class.tenant_id", "membership_class.code"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "class_code"], ["membership_class.tenant_id", "membership_class.code"]
+        ),
         UniqueConstraint("tenant_id", "number"),
         UniqueConstraint("tenant_id", "party_id"),
         Index("ix_membership_tenant_created", "tenant_id", "created_at", "id"),
@@ -186,7 +188,9 @@ class PartyLink(TenantScoped, Base):
     __tablename__ = "party_link"
     __table_args__ = (ForeignKeyConstraint(["tenant_id", "party_id"], ["party.tenant_id", "party.id"]),)
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
     party_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     rights: Mapped[str] = mapped_column(String(12), default="manage")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,8 +20,25 @@ __all__ = ["Money", "format_money", "is_currency", "minor_unit", "parse_amount",
 # ISO 4217 exponents that differ from 2 (list one, active codes).
 _EXPONENTS: dict[str, int] = {
     **dict.fromkeys(
-        ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
-         "XAF", "XOF", "XPF"],
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
         0,
     ),
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
@@ -50,8 +67,8 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def parse_amount(raw: str | int | Decimal, *, field: str = "amount", places: int | None = None) -> Decimal:
     """Parse an amount sent as a decimal string; refuse floats, NaN, infinities and excess places."""
-    if isinstance(raw, float) or isinstance(raw, bool):
-        raise InvalidInput.field(field, "send amounts as decimal strings such as \"12.50\"")
+    if isinstance(raw, float | bool):
+        raise InvalidInput.field(field, 'send amounts as decimal strings such as "12.50"')
     try:
         value = Decimal(raw)
     except (InvalidOperation, ValueError):
@@ -82,8 +99,8 @@ class Money:
 
     def __post_init__(self) -> None:
         minor_unit(self.currency)
-        if isinstance(self.amount, float):
-            raise TypeError("Money takes a Decimal, never a float")
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"Money takes a Decimal, never a {type(self.amount).__name__}")
 
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:

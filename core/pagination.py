@@ -32,7 +32,10 @@ class Page(Generic[T]):
 
 
 def _encode(values: Sequence[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v for v in values]
+    plain = [
+        v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
+        for v in values
+    ]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
@@ -55,14 +58,14 @@ def check_limit(limit: int) -> int:
 
 async def paginate(
     session: AsyncSession,
-    statement: Select[tuple[T]],
+    statement: Select[Any],
     *,
     sort: InstrumentedAttribute[Any],
     id_column: InstrumentedAttribute[uuid.UUID],
     limit: int,
     cursor: str | None,
     descending: bool = False,
-) -> Page[T]:
+) -> Page[Any]:
     """One page of ``statement`` ordered by ``(sort, id)``; ``cursor`` continues after the last page."""
     check_limit(limit)
     if cursor:

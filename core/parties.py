@@ -53,7 +53,9 @@ _TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 MEMBER_SERIES = "membership"
 MEMBER_PATTERN = "M{number:05d}"
-_COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+_COUNTRIES = frozenset(
+    str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha()
+)
 _COMPANY_SCHEMES: dict[str, tuple[str, ...]] = {
     "fr": ("siren", "siret"),
     "es": ("cif", "nif"),
@@ -127,7 +129,9 @@ def check_company_id(company_id: str, country: str | None, field: str = "company
             return str(module.validate(raw))
         except ValidationError as exc:
             errors.append(f"{name}: {exc}")
-    raise InvalidInput.field(field, f"{company_id!r} is not a valid company number in {country} ({'; '.join(errors)})")
+    raise InvalidInput.field(
+        field, f"{company_id!r} is not a valid company number in {country} ({'; '.join(errors)})"
+    )
 
 
 def check_iban(iban: str, field: str = "iban") -> str:
@@ -196,16 +200,26 @@ def party_address(party: Party) -> dict[str, Any]:
     }
 
 
-async def create_party(session: AsyncSession, values: Mapping[str, Any], *, actor_id: uuid.UUID | None) -> Party:
+async def create_party(
+    session: AsyncSession, values: Mapping[str, Any], *, actor_id: uuid.UUID | None
+) -> Party:
     """Create a party in the session's tenant."""
     if "kind" not in values or "name" not in values:
-        raise InvalidInput("kind and name are required", errors=[
-            {"field": f, "message": "is required"} for f in ("kind", "name") if f not in values])
+        raise InvalidInput(
+            "kind and name are required",
+            errors=[{"field": f, "message": "is required"} for f in ("kind", "name") if f not in values],
+        )
     party = Party(**_party_values(values))
     session.add(party)
     await session.flush()
-    await audit.record(session, actor_id=actor_id, object_type="party", object_id=party.id, action="create",
-                       changes={"name": party.name, "kind": party.kind})
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="party",
+        object_id=party.id,
+        action="create",
+        changes={"name": party.name, "kind": party.kind},
+    )
     await events.publish(session, "party.created", {"party_id": party.id})
     return party
 
@@ -226,8 +240,14 @@ async def update_party(
     for key, value in changes.items():
         setattr(party, key, value)
     await session.flush()
-    await audit.record(session, actor_id=actor_id, object_type="party", object_id=party.id, action="update",
-                       changes=audit.diff(before, changes))
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="party",
+        object_id=party.id,
+        action="update",
+        changes=audit.diff(before, changes),
+    )
     return party
 
 
@@ -271,14 +291,21 @@ async def list_classes(session: AsyncSession) -> list[MembershipClass]:
 
 
 async def create_class(
-    session: AsyncSession, *, code: str, name: str, description: str = "", defaults: Mapping[str, Any] | None = None
+    session: AsyncSession,
+    *,
+    code: str,
+    name: str,
+    description: str = "",
+    defaults: Mapping[str, Any] | None = None,
 ) -> MembershipClass:
     code = code.strip().lower()
     if not code or not code.replace("-", "").replace("_", "").isalnum():
         raise InvalidInput.field("code", "use letters, digits, '-' and '_'")
     if await session.scalar(select(MembershipClass.code).where(MembershipClass.code == code)) is not None:
         raise Conflict(f"membership class {code!r} already exists")
-    found = MembershipClass(code=code, name=name.strip() or code, description=description, defaults=dict(defaults or {}))
+    found = MembershipClass(
+        code=code, name=name.strip() or code, description=description, defaults=dict(defaults or {})
+    )
     session.add(found)
     await session.flush()
     return found
@@ -306,9 +333,17 @@ async def create_membership(
     membership = Membership(party_id=party_id, class_code=class_code, status="applicant", applied_on=on)
     session.add(membership)
     await session.flush()
-    await audit.record(session, actor_id=actor_id, object_type="membership", object_id=membership.id,
-                       action="create", changes={"party_id": str(party_id), "class_code": class_code})
-    await events.publish(session, "membership.created", {"membership_id": membership.id, "party_id": party_id})
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="membership",
+        object_id=membership.id,
+        action="create",
+        changes={"party_id": str(party_id), "class_code": class_code},
+    )
+    await events.publish(
+        session, "membership.created", {"membership_id": membership.id, "party_id": party_id}
+    )
     if status == "active":
         await change_membership_status(session, membership.id, "active", on=on, actor_id=actor_id)
     return membership
@@ -327,17 +362,33 @@ async def change_membership_status(
     membership.status = status
     if status == "active" and membership.number is None:
         membership.joined_on = on
-        membership.number = await sequences.next_number(session, MEMBER_SERIES, MEMBER_PATTERN, on=on, per_year=False)
+        membership.number = await sequences.next_number(
+            session, MEMBER_SERIES, MEMBER_PATTERN, on=on, per_year=False
+        )
     if status == "left":
         membership.left_on = on
     await session.flush()
-    await audit.record(session, actor_id=actor_id, object_type="membership", object_id=membership.id,
-                       action=status, changes={"status": [before, status]})
-    name = {"active": "membership.activated", "suspended": "membership.suspended", "left": "membership.left"}[status]
-    await events.publish(session, name, {
-        "membership_id": membership.id, "party_id": membership.party_id, "class_code": membership.class_code,
-        "previous_status": before,
-    })
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="membership",
+        object_id=membership.id,
+        action=status,
+        changes={"status": [before, status]},
+    )
+    name = {"active": "membership.activated", "suspended": "membership.suspended", "left": "membership.left"}[
+        status
+    ]
+    await events.publish(
+        session,
+        name,
+        {
+            "membership_id": membership.id,
+            "party_id": membership.party_id,
+            "class_code": membership.class_code,
+            "previous_status": before,
+        },
+    )
     return membership
 
 
@@ -357,6 +408,13 @@ async def list_memberships(
             raise InvalidInput.field("status", f"must be one of {', '.join(MEMBERSHIP_STATUSES)}")
         statement = statement.where(Membership.status == status)
     if q:
-        statement = statement.where(Membership.party_id.in_(_search(select(Party.id), q)))  # type: ignore[arg-type]
-    return await paginate(session, statement, sort=Membership.created_at, id_column=Membership.id, limit=limit,
-                          cursor=cursor, descending=True)
+        statement = statement.where(Membership.party_id.in_(_search(select(Party.id), q)))
+    return await paginate(
+        session,
+        statement,
+        sort=Membership.created_at,
+        id_column=Membership.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )

@@ -92,7 +92,9 @@ def _validate(modules: list[Module]) -> list[Module]:
                 raise RegistryError(f"permission {permission.name!r} must start with '{module.name}.'")
         for table in module.tables:
             if not table.startswith(f"{module.name}_"):
-                raise RegistryError(f"table {table!r} of module {module.name!r} must start with '{module.name}_'")
+                raise RegistryError(
+                    f"table {table!r} of module {module.name!r} must start with '{module.name}_'"
+                )
             if table in tables:
                 raise RegistryError(f"table {table!r} is claimed by {tables[table]!r} and {module.name!r}")
             tables[table] = module.name

@@ -114,11 +114,16 @@ def membership_out(membership: Membership) -> dict[str, Any]:
 
 
 def class_out(found: MembershipClass) -> dict[str, Any]:
-    return {"code": found.code, "name": found.name, "description": found.description, "defaults": found.defaults}
+    return {
+        "code": found.code,
+        "name": found.name,
+        "description": found.description,
+        "defaults": found.defaults,
+    }
 
 
 def tenant_out(tenant: Tenant, *, modules: list[str] | None = None) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "id": str(tenant.id),
         "slug": tenant.slug,
         "name": tenant.name,

@@ -6,7 +6,9 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +50,11 @@ class TenantContext:
     role: str
     permissions: frozenset[str]
     party_ids: tuple[uuid.UUID, ...] = ()
+    timezone: str = "UTC"
+
+    def today(self) -> date:
+        """The calendar day it is now where the co-op is."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -108,8 +115,19 @@ async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant:
     return tenant
 
 
-_TENANT_FIELDS = ("name", "legal_name", "vat_id", "company_id", "address", "email", "iban", "bic", "currency",
-                  "locale", "timezone")
+_TENANT_FIELDS = (
+    "name",
+    "legal_name",
+    "vat_id",
+    "company_id",
+    "address",
+    "email",
+    "iban",
+    "bic",
+    "currency",
+    "locale",
+    "timezone",
+)
 
 
 async def update_tenant(
@@ -139,8 +157,14 @@ async def update_tenant(
         if field in _TENANT_FIELDS:
             setattr(tenant, field, value)
     after = {f: getattr(tenant, f) for f in _TENANT_FIELDS}
-    await audit.record(session, actor_id=actor_id, object_type="tenant", object_id=tenant.id, action="update",
-                       changes=audit.diff(before, after))
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="tenant",
+        object_id=tenant.id,
+        action="update",
+        changes=audit.diff(before, after),
+    )
     await session.flush()
     return tenant
 
@@ -198,7 +222,7 @@ async def grant_role(
     party_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
 ) -> TenantUser:
-    """Give ``user`` a role in the session's tenant (replacing the one it had), optionally acting for a party."""
+    """Give ``user`` a role in the session's tenant (replacing any), optionally acting for a party."""
     if role not in ROLES:
         raise InvalidInput.field("role", f"must be one of {', '.join(ROLES)}")
     membership = await session.scalar(select(TenantUser).where(TenantUser.user_id == user.id))
@@ -219,8 +243,14 @@ async def grant_role(
             changed = True
     if not changed:
         return membership
-    await audit.record(session, actor_id=actor_id, object_type="user", object_id=user.id, action="grant",
-                       changes={"role": [before, role], **({"party_id": str(party_id)} if party_id else {})})
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        action="grant",
+        changes={"role": [before, role], **({"party_id": str(party_id)} if party_id else {})},
+    )
     await session.flush()
     return membership
 
@@ -235,8 +265,14 @@ async def revoke_role(session: AsyncSession, user_id: uuid.UUID, *, actor_id: uu
             raise Conflict("the last owner cannot be removed; make someone else owner first")
     await session.delete(tenant_user)
     await session.execute(delete(PartyLink).where(PartyLink.user_id == user_id))
-    await audit.record(session, actor_id=actor_id, object_type="user", object_id=user_id, action="revoke",
-                       changes={"role": [tenant_user.role, None]})
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user_id,
+        action="revoke",
+        changes={"role": [tenant_user.role, None]},
+    )
 
 
 async def tenants_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Tenant, str]]:

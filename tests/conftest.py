@@ -59,8 +59,9 @@ def registry() -> ModuleRegistry:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                 registry: ModuleRegistry) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, registry: ModuleRegistry
+) -> Iterator[str]:
     """A migrated database of each backend, shared by the tests of a session."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "coopstack.db"

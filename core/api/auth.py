@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import identity
 from core.errors import BadCredentials, TooManyRequests
 from core.http import SESSION_COOKIE, count_of, hit
+from core.models import User
 from core.schemas import LoginIn, TokenIn, token_out
 from core.settings import Settings
 from core.tenancy import tenants_of_user
@@ -34,9 +35,9 @@ def session_cookie(settings: Settings, value: str, *, max_age: int) -> Cookie:
     )
 
 
-async def login_user(request: Request[Any, Any, Any], db: AsyncSession, email: str, password: str) -> tuple[
-    identity.User, str
-] | None:
+async def login_user(
+    request: Request[Any, Any, Any], db: AsyncSession, email: str, password: str
+) -> tuple[User, str] | None:
     """Check a login against the shared throttle; returns the user and a new session token, or None."""
     settings: Settings = request.app.state.settings
     database = request.app.state.db
@@ -104,7 +105,9 @@ class AuthController(Controller):
         return {"items": [token_out(t) for t in await identity.list_api_tokens(db, user.id)]}
 
     @post("/auth/tokens", status_code=201)
-    async def create_token(self, request: Request[Any, Any, Any], db: AsyncSession, data: TokenIn) -> dict[str, Any]:
+    async def create_token(
+        self, request: Request[Any, Any, Any], db: AsyncSession, data: TokenIn
+    ) -> dict[str, Any]:
         """Create an API token; its secret is in this answer and nowhere else, ever."""
         user: identity.CurrentUser = request.scope["user"]
         token, secret = await identity.create_api_token(db, user.id, data.name)
@@ -112,7 +115,9 @@ class AuthController(Controller):
         return {**token_out(token), "token": secret}
 
     @delete("/auth/tokens/{token_id:uuid}", status_code=204)
-    async def revoke_token(self, request: Request[Any, Any, Any], db: AsyncSession, token_id: uuid.UUID) -> None:
+    async def revoke_token(
+        self, request: Request[Any, Any, Any], db: AsyncSession, token_id: uuid.UUID
+    ) -> None:
         """Revoke one of your tokens; it stops working at once."""
         user: identity.CurrentUser = request.scope["user"]
         await identity.revoke_api_token(db, user.id, token_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -28,8 +27,13 @@ class MembersController(Controller):
 
     @get("/parties", opt={"permission": "core.members.view"})
     async def list_parties(
-        self, db: AsyncSession, ctx: TenantContext, q: str | None = None, kind: str | None = None,
-        limit: int = 50, cursor: str | None = None,
+        self,
+        db: AsyncSession,
+        ctx: TenantContext,
+        q: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> dict[str, Any]:
         """Parties by name; ``q`` searches name, e-mail, VAT number and city."""
         page = await parties.list_parties(db, q=q, kind=kind, limit=limit, cursor=cursor)
@@ -60,16 +64,23 @@ class MembersController(Controller):
         allowed = set(PartyIn.__struct_fields__) - {"kind"}
         unknown = set(data) - allowed
         if unknown:
-            raise InvalidInput(f"unknown or read-only fields: {sorted(unknown)}",
-                               errors=[{"field": f, "message": "unknown or read-only"} for f in sorted(unknown)])
+            raise InvalidInput(
+                f"unknown or read-only fields: {sorted(unknown)}",
+                errors=[{"field": f, "message": "unknown or read-only"} for f in sorted(unknown)],
+            )
         party = await parties.update_party(db, party_id, data, actor_id=ctx.user_id)
         await db.commit()
         return party_out(party)
 
     @get("/memberships", opt={"permission": "core.members.view"})
     async def list_memberships(
-        self, db: AsyncSession, ctx: TenantContext, status: str | None = None, q: str | None = None,
-        limit: int = 50, cursor: str | None = None,
+        self,
+        db: AsyncSession,
+        ctx: TenantContext,
+        status: str | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> dict[str, Any]:
         """Memberships, newest first; filter by status or a search on the party."""
         page = await parties.list_memberships(db, status=status, q=q, limit=limit, cursor=cursor)
@@ -83,25 +94,33 @@ class MembersController(Controller):
 
         async def produce() -> tuple[int, Any]:
             membership = await parties.create_membership(
-                db, party_id=data.party_id, class_code=data.class_code, status=data.status,
-                on=data.date or date.today(), actor_id=ctx.user_id,
+                db,
+                party_id=data.party_id,
+                class_code=data.class_code,
+                status=data.status,
+                on=data.date or ctx.today(),
+                actor_id=ctx.user_id,
             )
             return 201, membership_out(membership)
 
         return await idempotent(db, request, _scope(ctx), produce)
 
     @get("/memberships/{membership_id:uuid}", opt={"permission": "core.members.view"})
-    async def show_membership(self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID) -> dict[str, Any]:
+    async def show_membership(
+        self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID
+    ) -> dict[str, Any]:
         """One membership."""
         return membership_out(await parties.get_membership(db, membership_id))
 
-    @post("/memberships/{membership_id:uuid}/status", opt={"permission": "core.members.manage"}, status_code=200)
+    @post(
+        "/memberships/{membership_id:uuid}/status", opt={"permission": "core.members.manage"}, status_code=200
+    )
     async def change_status(
         self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID, data: StatusIn
     ) -> dict[str, Any]:
         """Admit, suspend, reinstate or end a membership."""
         membership = await parties.change_membership_status(
-            db, membership_id, data.status, on=data.date or date.today(), actor_id=ctx.user_id
+            db, membership_id, data.status, on=data.date or ctx.today(), actor_id=ctx.user_id
         )
         await db.commit()
         return membership_out(membership)

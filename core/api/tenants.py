@@ -24,12 +24,12 @@ __all__ = ["TenantController"]
 class TenantPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
     legal_name: str | msgspec.UnsetType = msgspec.UNSET
-    vat_id: str | None | msgspec.UnsetType = msgspec.UNSET
-    company_id: str | None | msgspec.UnsetType = msgspec.UNSET
+    vat_id: str | msgspec.UnsetType | None = msgspec.UNSET
+    company_id: str | msgspec.UnsetType | None = msgspec.UNSET
     address: Address | msgspec.UnsetType = msgspec.UNSET
-    email: str | None | msgspec.UnsetType = msgspec.UNSET
-    iban: str | None | msgspec.UnsetType = msgspec.UNSET
-    bic: str | None | msgspec.UnsetType = msgspec.UNSET
+    email: str | msgspec.UnsetType | None = msgspec.UNSET
+    iban: str | msgspec.UnsetType | None = msgspec.UNSET
+    bic: str | msgspec.UnsetType | None = msgspec.UNSET
     currency: str | msgspec.UnsetType = msgspec.UNSET
     locale: str | msgspec.UnsetType = msgspec.UNSET
     timezone: str | msgspec.UnsetType = msgspec.UNSET
@@ -74,7 +74,13 @@ class TenantController(Controller):
             links.setdefault(link.user_id, []).append(str(link.party_id))
         return {
             "items": [
-                {"id": str(r.id), "email": r.email, "name": r.name, "role": r.role, "party_ids": links.get(r.id, [])}
+                {
+                    "id": str(r.id),
+                    "email": r.email,
+                    "name": r.name,
+                    "role": r.role,
+                    "party_ids": links.get(r.id, []),
+                }
                 for r in rows
             ]
         }
@@ -85,7 +91,9 @@ class TenantController(Controller):
         user = await db.scalar(select(User).where(User.email == data.email.strip().lower()))
         if user is None:
             raise InvalidInput.field("email", "no user has that e-mail; create the user first")
-        granted = await tenancy.grant_role(db, user=user, role=data.role, party_id=data.party_id, actor_id=ctx.user_id)
+        granted = await tenancy.grant_role(
+            db, user=user, role=data.role, party_id=data.party_id, actor_id=ctx.user_id
+        )
         await db.commit()
         return {"id": str(user.id), "email": user.email, "role": granted.role}
 
@@ -96,28 +104,37 @@ class TenantController(Controller):
         await db.commit()
 
     @get("/{tenant:str}/modules", opt={"permission": "core.tenant.view"})
-    async def modules(self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext) -> dict[str, Any]:
+    async def modules(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext
+    ) -> dict[str, Any]:
         """Installed modules and whether each is on here."""
         enabled = await tenancy.enabled_modules(db)
         return {
             "items": [
-                {"name": m.name, "title": m.title, "version": m.version, "depends": list(m.depends),
-                 "enabled": m.name in enabled}
+                {
+                    "name": m.name,
+                    "title": m.title,
+                    "version": m.version,
+                    "depends": list(m.depends),
+                    "enabled": m.name in enabled,
+                }
                 for m in request.app.state.registry
             ]
         }
 
     @put("/{tenant:str}/modules/{name:str}", opt={"permission": "core.modules.manage"})
-    async def enable(self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext,
-                     name: str) -> dict[str, Any]:
+    async def enable(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, name: str
+    ) -> dict[str, Any]:
         """Switch a module on (refused while a module it needs is off)."""
         await tenancy.enable_module(db, request.app.state.registry, name, actor_id=ctx.user_id)
         await db.commit()
         return {"name": name, "enabled": True}
 
     @delete("/{tenant:str}/modules/{name:str}", opt={"permission": "core.modules.manage"}, status_code=200)
-    async def disable(self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext,
-                      name: str) -> dict[str, Any]:
+    async def disable(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, name: str
+    ) -> dict[str, Any]:
         """Switch a module off (refused while an enabled module needs it); its data stays."""
         await tenancy.disable_module(db, request.app.state.registry, name, actor_id=ctx.user_id)
         await db.commit()
@@ -129,10 +146,13 @@ class TenantController(Controller):
         return {"items": [class_out(c) for c in await parties.list_classes(db)]}
 
     @post("/{tenant:str}/membership-classes", opt={"permission": "core.members.manage"}, status_code=201)
-    async def create_class(self, db: AsyncSession, ctx: TenantContext, data: MembershipClassIn) -> dict[str, Any]:
+    async def create_class(
+        self, db: AsyncSession, ctx: TenantContext, data: MembershipClassIn
+    ) -> dict[str, Any]:
         """Add a membership class."""
-        found = await parties.create_class(db, code=data.code, name=data.name, description=data.description,
-                                           defaults=data.defaults)
+        found = await parties.create_class(
+            db, code=data.code, name=data.name, description=data.description, defaults=data.defaults
+        )
         await db.commit()
         return class_out(found)
 
@@ -152,8 +172,15 @@ class TenantController(Controller):
             statement = statement.where(AuditEntry.object_type == object_type)
         if object_id:
             statement = statement.where(AuditEntry.object_id == object_id)
-        page = await paginate(db, statement, sort=AuditEntry.at, id_column=AuditEntry.id, limit=limit,
-                              cursor=cursor, descending=True)
+        page = await paginate(
+            db,
+            statement,
+            sort=AuditEntry.at,
+            id_column=AuditEntry.id,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
         return {"items": [_audit_out(e) for e in page.items], "next_cursor": page.next_cursor}
 
 
@@ -168,5 +195,3 @@ def _audit_out(entry: AuditEntry) -> dict[str, Any]:
         "action": entry.action,
         "changes": entry.changes,
     }
-
-

@@ -26,8 +26,10 @@ HERE = Path(__file__).parent / "migrations"
 
 def sync_url(url: str) -> str:
     """The blocking driver's URL for an async URL (Alembic runs synchronously here)."""
-    return url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg") if "+asyncpg" in url else url.replace(
-        "+aiosqlite", ""
+    return (
+        url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
+        if "+asyncpg" in url
+        else url.replace("+aiosqlite", "")
     )
 
 

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 
 from core.db.base import TenantScoped
@@ -36,7 +37,7 @@ def all_tenants() -> dict[str, Any]:
     return {ALL_TENANTS: True}
 
 
-def current_tenant_id(session: Session) -> uuid.UUID | None:
+def current_tenant_id(session: Session | AsyncSession) -> uuid.UUID | None:
     value = session.info.get("tenant_id")
     return value if isinstance(value, uuid.UUID) else None
 
@@ -69,7 +70,7 @@ def _stamp_tenant(session: Session, flush_context: UOWTransaction, instances: ob
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
             continue
-        row_tenant = obj.tenant_id
+        row_tenant: uuid.UUID | None = getattr(obj, "tenant_id", None)
         if row_tenant is None:
             if tenant_id is None:
                 raise TenantScopeError(f"new {type(obj).__name__} has no tenant and the session has none")

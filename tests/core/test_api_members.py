@@ -8,12 +8,18 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import World
 
 
-async def test_an_owner_creates_a_party_and_finds_it_by_search(client: AsyncTestClient[Litestar], world: World) -> None:
+async def test_an_owner_creates_a_party_and_finds_it_by_search(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     coop = await world.coop()
     created = await client.post(
         f"{coop.api}/parties",
-        json={"kind": "organisation", "name": "Green Grocers", "vat_id": "FR40303265045",
-              "address": {"city": "Lyon", "country": "FR"}},
+        json={
+            "kind": "organisation",
+            "name": "Green Grocers",
+            "vat_id": "FR40303265045",
+            "address": {"city": "Lyon", "country": "FR"},
+        },
         headers=coop.owner.headers,
     )
     assert created.status_code == 201, created.text
@@ -37,32 +43,53 @@ async def test_an_invalid_vat_number_is_refused_with_the_field_named(
     assert listing.json()["items"] == []
 
 
-async def test_admitted_members_get_consecutive_numbers(client: AsyncTestClient[Litestar], world: World) -> None:
+async def test_admitted_members_get_consecutive_numbers(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     coop = await world.coop()
     numbers = []
     for name in ("A", "B", "C"):
-        party = (await client.post(f"{coop.api}/parties", json={"kind": "person", "name": name},
-                                   headers=coop.owner.headers)).json()
-        membership = await client.post(f"{coop.api}/memberships", json={"party_id": party["id"], "status": "active"},
-                                        headers=coop.owner.headers)
+        party = (
+            await client.post(
+                f"{coop.api}/parties", json={"kind": "person", "name": name}, headers=coop.owner.headers
+            )
+        ).json()
+        membership = await client.post(
+            f"{coop.api}/memberships",
+            json={"party_id": party["id"], "status": "active"},
+            headers=coop.owner.headers,
+        )
         assert membership.status_code == 201, membership.text
         numbers.append(membership.json()["number"])
     assert numbers == ["M00001", "M00002", "M00003"]
 
 
-async def test_a_user_of_another_coop_gets_404_not_403(client: AsyncTestClient[Litestar], world: World) -> None:
+async def test_a_user_of_another_coop_gets_404_not_403(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     mine, theirs = await world.coop(), await world.coop()
-    party = (await client.post(f"{theirs.api}/parties", json={"kind": "person", "name": "Secret"},
-                               headers=theirs.owner.headers)).json()
+    party = (
+        await client.post(
+            f"{theirs.api}/parties", json={"kind": "person", "name": "Secret"}, headers=theirs.owner.headers
+        )
+    ).json()
     assert (await client.get(f"{theirs.api}/parties", headers=mine.owner.headers)).status_code == 404
-    assert (await client.get(f"{theirs.api}/parties/{party['id']}", headers=mine.owner.headers)).status_code == 404
-    assert (await client.get(f"{mine.api}/parties/{party['id']}", headers=mine.owner.headers)).status_code == 404
+    assert (
+        await client.get(f"{theirs.api}/parties/{party['id']}", headers=mine.owner.headers)
+    ).status_code == 404
+    assert (
+        await client.get(f"{mine.api}/parties/{party['id']}", headers=mine.owner.headers)
+    ).status_code == 404
 
 
-async def test_cursor_pagination_walks_every_party_once(client: AsyncTestClient[Litestar], world: World) -> None:
+async def test_cursor_pagination_walks_every_party_once(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     coop = await world.coop()
     for i in range(7):
-        await client.post(f"{coop.api}/parties", json={"kind": "person", "name": f"P{i}"}, headers=coop.owner.headers)
+        await client.post(
+            f"{coop.api}/parties", json={"kind": "person", "name": f"P{i}"}, headers=coop.owner.headers
+        )
     seen: list[str] = []
     cursor = None
     while True:
@@ -75,12 +102,16 @@ async def test_cursor_pagination_walks_every_party_once(client: AsyncTestClient[
     assert seen == [f"P{i}" for i in range(7)]
 
 
-async def test_the_same_idempotency_key_creates_one_party(client: AsyncTestClient[Litestar], world: World) -> None:
+async def test_the_same_idempotency_key_creates_one_party(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     coop = await world.coop()
     headers = {**coop.owner.headers, "Idempotency-Key": "k-1"}
     first = await client.post(f"{coop.api}/parties", json={"kind": "person", "name": "Once"}, headers=headers)
     again = await client.post(f"{coop.api}/parties", json={"kind": "person", "name": "Once"}, headers=headers)
-    other = await client.post(f"{coop.api}/parties", json={"kind": "person", "name": "Other"}, headers=headers)
+    other = await client.post(
+        f"{coop.api}/parties", json={"kind": "person", "name": "Other"}, headers=headers
+    )
     assert first.json()["id"] == again.json()["id"]
     assert other.status_code == 409
     listing = await client.get(f"{coop.api}/parties", headers=coop.owner.headers)
@@ -91,16 +122,26 @@ async def test_a_viewer_may_read_but_not_create(client: AsyncTestClient[Litestar
     coop = await world.coop()
     viewer = await world.join(coop, "viewer")
     assert (await client.get(f"{coop.api}/parties", headers=viewer.headers)).status_code == 200
-    answer = await client.post(f"{coop.api}/parties", json={"kind": "person", "name": "X"}, headers=viewer.headers)
+    answer = await client.post(
+        f"{coop.api}/parties", json={"kind": "person", "name": "X"}, headers=viewer.headers
+    )
     assert answer.status_code == 403
 
 
 async def test_a_membership_cannot_leave_twice(client: AsyncTestClient[Litestar], world: World) -> None:
     coop = await world.coop()
-    party = (await client.post(f"{coop.api}/parties", json={"kind": "person", "name": "Z"},
-                               headers=coop.owner.headers)).json()
-    membership = (await client.post(f"{coop.api}/memberships", json={"party_id": party["id"], "status": "active"},
-                                    headers=coop.owner.headers)).json()
+    party = (
+        await client.post(
+            f"{coop.api}/parties", json={"kind": "person", "name": "Z"}, headers=coop.owner.headers
+        )
+    ).json()
+    membership = (
+        await client.post(
+            f"{coop.api}/memberships",
+            json={"party_id": party["id"], "status": "active"},
+            headers=coop.owner.headers,
+        )
+    ).json()
     url = f"{coop.api}/memberships/{membership['id']}/status"
     assert (await client.post(url, json={"status": "left"}, headers=coop.owner.headers)).status_code == 200
     again = await client.post(url, json={"status": "left"}, headers=coop.owner.headers)
