@@ -237,7 +237,7 @@ def tenant_show(slug: str) -> None:
                     await session.execute(
                         select(User.email, TenantUser.role).join(TenantUser, TenantUser.user_id == User.id)
                     )
-                ).tuples()
+                ).all()
                 return found, modules, list(users)
         finally:
             await database.dispose()

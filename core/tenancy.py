@@ -284,4 +284,4 @@ async def tenants_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[tup
         .order_by(Tenant.name)
         .execution_options(**all_tenants())
     )
-    return [(tenant, role) for tenant, role in rows.tuples()]
+    return [(tenant, role) for tenant, role in rows.all()]

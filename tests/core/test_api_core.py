@@ -1,0 +1,200 @@
+"""Login, tokens, the tenant's details, limits and errors: what an API client meets first."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from core.app import create_app
+from core.registry import ModuleRegistry
+from core.settings import DEMO_SECRET, Settings, SettingsError
+from tests.conftest import World, replace
+
+
+async def test_health_answers_when_the_database_does(client: AsyncTestClient[Litestar]) -> None:
+    answer = await client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_login_sets_a_secure_session_that_logout_ends(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    person = await world.person()
+    login = await client.post("/api/v1/auth/login", json={"email": person.email, "password": person.password})
+    assert login.status_code == 200
+    cookie = login.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert (await client.get("/api/v1/me")).json()["email"] == person.email
+    assert (await client.post("/api/v1/auth/logout", json={})).status_code == 204
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    person = await world.person()
+    wrong = await client.post("/api/v1/auth/login", json={"email": person.email, "password": "not it at all"})
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"email": "nobody@example.test", "password": "x" * 12}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+    assert "set-cookie" not in wrong.headers
+
+
+async def test_repeated_failed_logins_are_throttled(client: AsyncTestClient[Litestar], world: World) -> None:
+    person = await world.person()
+    statuses = []
+    for _ in range(12):
+        answer = await client.post(
+            "/api/v1/auth/login", json={"email": person.email, "password": "guess-guess"}
+        )
+        statuses.append(answer.status_code)
+    assert statuses[:10] == [401] * 10
+    assert statuses[-1] == 429
+    assert (
+        int(
+            (await client.post("/api/v1/auth/login", json={"email": person.email, "password": "x"})).headers[
+                "retry-after"
+            ]
+        )
+        > 0
+    )
+    right = await client.post("/api/v1/auth/login", json={"email": person.email, "password": person.password})
+    assert right.status_code == 429
+
+
+async def test_an_api_token_is_shown_once_and_stops_working_when_revoked(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    person = await world.person()
+    created = await client.post(
+        "/api/v1/auth/tokens", json={"name": "accounting export"}, headers=person.headers
+    )
+    assert created.status_code == 201
+    secret = created.json()["token"]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert (await client.get("/api/v1/me", headers=bearer)).status_code == 200
+    listing = await client.get("/api/v1/auth/tokens", headers=bearer)
+    assert secret not in listing.text
+    token_id = created.json()["id"]
+    assert (await client.delete(f"/api/v1/auth/tokens/{token_id}", headers=person.headers)).status_code == 204
+    assert (await client.get("/api/v1/me", headers=bearer)).status_code == 401
+
+
+async def test_me_lists_the_tenants_and_roles(client: AsyncTestClient[Litestar], world: World) -> None:
+    coop = await world.coop()
+    viewer = await world.join(coop, "viewer")
+    me = (await client.get("/api/v1/me", headers=viewer.headers)).json()
+    assert me["tenants"] == [{"slug": coop.slug, "name": f"Co-op {coop.slug}", "role": "viewer"}]
+
+
+async def test_the_owner_updates_legal_details_and_bad_iban_is_refused(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    good = await client.patch(
+        coop.api,
+        json={
+            "legal_name": "Green Grocers SCOP SARL",
+            "vat_id": "FR40303265045",
+            "iban": "FR1420041010050500013M02606",
+            "bic": "PSSTFRPPLIL",
+            "address": {"line1": "3 rue des Halles", "city": "Lyon", "country": "FR"},
+        },
+        headers=coop.owner.headers,
+    )
+    assert good.status_code == 200, good.text
+    assert good.json()["legal_name"] == "Green Grocers SCOP SARL"
+    bad = await client.patch(coop.api, json={"iban": "FR00 1234"}, headers=coop.owner.headers)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "iban"
+    assert (await client.get(coop.api, headers=coop.owner.headers)).json()[
+        "iban"
+    ] == "FR1420041010050500013M02606"
+    audit = (
+        await client.get(f"{coop.api}/audit", params={"object_type": "tenant"}, headers=coop.owner.headers)
+    ).json()
+    assert audit["items"][0]["changes"]["legal_name"][1] == "Green Grocers SCOP SARL"
+
+
+async def test_a_bookkeeper_cannot_change_legal_details(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    bookkeeper = await world.join(coop, "bookkeeper")
+    answer = await client.patch(coop.api, json={"legal_name": "Hijacked"}, headers=bookkeeper.headers)
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_malformed_json_is_a_problem_not_a_crash(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    headers = {**coop.owner.headers, "Content-Type": "application/json"}
+    broken = await client.post(f"{coop.api}/parties", content=b'{"kind": "person", "name": ', headers=headers)
+    assert broken.status_code in (400, 422)
+    assert broken.headers["content-type"].startswith("application/problem+json")
+    wrong_type = await client.post(
+        f"{coop.api}/parties", json={"kind": "robot", "name": "R2"}, headers=headers
+    )
+    assert wrong_type.status_code in (400, 422)
+    assert wrong_type.json()["type"].endswith("/validation")
+    extra = await client.post(
+        f"{coop.api}/parties", json={"kind": "person", "name": "A", "tenant_id": "x"}, headers=headers
+    )
+    assert extra.status_code in (400, 422)
+
+
+async def test_an_oversized_body_is_refused_with_413(client: AsyncTestClient[Litestar], world: World) -> None:
+    coop = await world.coop()
+    huge = {"kind": "person", "name": "A", "notes": "x" * 2_000_000}
+    answer = await client.post(f"{coop.api}/parties", json=huge, headers=coop.owner.headers)
+    assert answer.status_code == 413
+    listing = await client.get(f"{coop.api}/parties", headers=coop.owner.headers)
+    assert listing.json()["items"] == []
+
+
+async def test_a_bad_cursor_or_limit_is_a_4xx(client: AsyncTestClient[Litestar], world: World) -> None:
+    coop = await world.coop()
+    bad_cursor = await client.get(f"{coop.api}/parties", params={"cursor": "%%%"}, headers=coop.owner.headers)
+    too_many = await client.get(f"{coop.api}/parties", params={"limit": "5000"}, headers=coop.owner.headers)
+    assert bad_cursor.status_code == too_many.status_code == 422
+
+
+async def test_anonymous_api_calls_get_401_problems(client: AsyncTestClient[Litestar], world: World) -> None:
+    coop = await world.coop()
+    answer = await client.get(f"{coop.api}/parties")
+    assert answer.status_code == 401
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_cookie_session_cannot_post_a_form_to_the_api(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    await client.post("/api/v1/auth/login", json={"email": coop.owner.email, "password": coop.owner.password})
+    forged = await client.post(f"{coop.api}/parties", data={"kind": "person", "name": "Forged"})
+    assert forged.status_code == 415
+    listing = await client.get(f"{coop.api}/parties")
+    assert listing.json()["items"] == []
+
+
+async def test_the_openapi_schema_lists_the_core_routes(client: AsyncTestClient[Litestar]) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/tenants/{tenant}/parties" in schema["paths"]
+    assert "/api/v1/auth/login" in schema["paths"]
+
+
+def test_production_mode_refuses_the_demo_secret(settings: Settings, registry: ModuleRegistry) -> None:
+    unsafe = replace(
+        settings, environment="production", secret_key=DEMO_SECRET, base_url="https://coop.example"
+    )
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        unsafe.check()
+    safe = replace(unsafe, secret_key="k" * 40)
+    safe.check()
+    assert create_app(safe, registry) is not None
