@@ -38,6 +38,7 @@ from core.identity import make_hasher
 from core.registry import ModuleRegistry, discover
 from core.settings import Settings
 from core.web import PAGES, TEMPLATES
+from core.web.shell import page_exception_handlers
 
 __all__ = ["create_app"]
 
@@ -72,6 +73,7 @@ def _module_routers(registry: ModuleRegistry) -> list[Router]:
         if module.pages:
             routers.append(
                 Router(
+                    exception_handlers=page_exception_handlers,
                     path="/t/{tenant:str}",
                     route_handlers=list(module.pages),
                     opt=opt,

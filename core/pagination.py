@@ -72,8 +72,11 @@ async def paginate(
         last_sort, last_id = _decode(cursor)
         try:
             last_uuid = uuid.UUID(str(last_id))
-            if isinstance(sort.type.python_type, type) and issubclass(sort.type.python_type, datetime):
+            expected = sort.type.python_type
+            if issubclass(expected, datetime):
                 last_sort = datetime.fromisoformat(last_sort)
+            elif not isinstance(last_sort, expected):
+                raise TypeError("cursor value of the wrong type")
         except (ValueError, TypeError, NotImplementedError):
             raise InvalidInput.field("cursor", "is not a cursor this API gave out") from None
         if descending:

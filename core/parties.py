@@ -148,7 +148,25 @@ def check_bic(bic: str, field: str = "bic") -> str:
         raise InvalidInput.field(field, f"{bic!r} is not a valid BIC: {exc}") from None
 
 
+_MAX_LENGTHS = {"email": 254, "phone": 40, "locale": 16, "notes": 10_000, "vat_id": 32, "company_id": 32}
+_ADDRESS_LENGTHS = {"line1": 200, "line2": 200, "postcode": 20, "city": 100, "region": 100}
+
+
+def _check_lengths(values: Mapping[str, Any]) -> None:
+    for field, limit in _MAX_LENGTHS.items():
+        value = values.get(field)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidInput.field(field, f"must be at most {limit} characters")
+    address = values.get("address") or {}
+    if isinstance(address, Mapping):
+        for field, limit in _ADDRESS_LENGTHS.items():
+            value = address.get(field)
+            if isinstance(value, str) and len(value.strip()) > limit:
+                raise InvalidInput.field(f"address.{field}", f"must be at most {limit} characters")
+
+
 def _party_values(values: Mapping[str, Any], *, current_country: str | None = None) -> dict[str, Any]:
+    _check_lengths(values)
     out: dict[str, Any] = {}
     if "kind" in values:
         if values["kind"] not in PARTY_KINDS:

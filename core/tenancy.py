@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.db.tenancy import all_tenants
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import PartyLink, Tenant, TenantModule, TenantUser, User
 from core.money import is_currency
 from core.parties import check_address, check_bic, check_iban, check_vat_id, get_party
@@ -221,10 +221,13 @@ async def grant_role(
     role: str,
     party_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
+    actor_role: str | None = None,
 ) -> TenantUser:
     """Give ``user`` a role in the session's tenant (replacing any), optionally acting for a party."""
     if role not in ROLES:
         raise InvalidInput.field("role", f"must be one of {', '.join(ROLES)}")
+    if role == "owner" and actor_role not in (None, "owner"):
+        raise PermissionDenied("only an owner can make someone an owner")
     membership = await session.scalar(select(TenantUser).where(TenantUser.user_id == user.id))
     before = membership.role if membership else None
     changed = before != role

@@ -92,7 +92,7 @@ class TenantController(Controller):
         if user is None:
             raise InvalidInput.field("email", "no user has that e-mail; create the user first")
         granted = await tenancy.grant_role(
-            db, user=user, role=data.role, party_id=data.party_id, actor_id=ctx.user_id
+            db, user=user, role=data.role, party_id=data.party_id, actor_id=ctx.user_id, actor_role=ctx.role
         )
         await db.commit()
         return {"id": str(user.id), "email": user.email, "role": granted.role}

@@ -1,7 +1,23 @@
-"""Page handlers of the core (filled in by the web shell)."""
+"""Page handlers of the core: the web shell (login, start page, API tokens) and a co-op's own pages,
+under one router whose errors are HTML pages."""
 
 from __future__ import annotations
 
+from litestar import Router
 from litestar.types import ControllerRouterHandler
 
-PAGES: list[ControllerRouterHandler] = []
+from core.web.account_pages import ACCOUNT_PAGES
+from core.web.admin_pages import ADMIN_PAGES
+from core.web.member_pages import MEMBER_PAGES
+from core.web.shell import page_exception_handlers
+
+__all__ = ["PAGES"]
+
+PAGES: list[ControllerRouterHandler] = [
+    Router(
+        path="/",
+        route_handlers=[*ACCOUNT_PAGES, *MEMBER_PAGES, *ADMIN_PAGES],
+        exception_handlers=page_exception_handlers,
+        include_in_schema=False,
+    )
+]

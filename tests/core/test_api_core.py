@@ -198,3 +198,38 @@ def test_production_mode_refuses_the_demo_secret(settings: Settings, registry: M
     safe = replace(unsafe, secret_key="k" * 40)
     safe.check()
     assert create_app(safe, registry) is not None
+
+
+async def test_only_an_owner_can_make_an_owner(client: AsyncTestClient[Litestar], world: World) -> None:
+    coop = await world.coop()
+    admin = await world.join(coop, "admin")
+    newcomer = await world.person()
+    by_admin = await client.post(
+        f"{coop.api}/users", json={"email": newcomer.email, "role": "owner"}, headers=admin.headers
+    )
+    assert by_admin.status_code == 403
+    by_owner = await client.post(
+        f"{coop.api}/users", json={"email": newcomer.email, "role": "owner"}, headers=coop.owner.headers
+    )
+    assert by_owner.status_code == 200
+
+
+async def test_over_long_fields_and_forged_cursors_are_4xx(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    long_city = await client.post(
+        f"{coop.api}/parties",
+        headers=coop.owner.headers,
+        json={"kind": "person", "name": "A", "address": {"city": "x" * 500}},
+    )
+    assert long_city.status_code == 422
+    assert long_city.json()["errors"][0]["field"] == "address.city"
+    import base64
+    import json
+
+    forged = base64.urlsafe_b64encode(
+        json.dumps([5, "00000000-0000-0000-0000-000000000000"]).encode()
+    ).decode()
+    answer = await client.get(f"{coop.api}/parties", params={"cursor": forged}, headers=coop.owner.headers)
+    assert answer.status_code == 422
