@@ -233,3 +233,16 @@ async def test_over_long_fields_and_forged_cursors_are_4xx(
     ).decode()
     answer = await client.get(f"{coop.api}/parties", params={"cursor": forged}, headers=coop.owner.headers)
     assert answer.status_code == 422
+
+
+async def test_a_client_over_the_rate_limit_gets_429_with_retry_after(
+    settings: Settings, registry: ModuleRegistry, world: World
+) -> None:
+    person = await world.person()
+    strict = create_app(replace(settings, rate_limit_per_minute=5), registry)
+    async with AsyncTestClient(app=strict) as limited:
+        statuses = [(await limited.get("/api/v1/me", headers=person.headers)).status_code for _ in range(7)]
+        refused = await limited.get("/api/v1/me", headers=person.headers)
+    assert statuses[-1] == 429
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert 0 < int(refused.headers["retry-after"]) <= 60
