@@ -44,6 +44,7 @@ _EXPONENTS: dict[str, int] = {
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
+MAX_AMOUNT = Decimal(10) ** 15  # what NUMERIC(19, 4) holds, with room for sums
 _NOT_MONEY = {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
 _CURRENCIES = frozenset(c for c in _babel_currencies() if len(c) == 3 and c.isupper()) - _NOT_MONEY
 
@@ -75,6 +76,8 @@ def parse_amount(raw: str | int | Decimal, *, field: str = "amount", places: int
         raise InvalidInput.field(field, f"{raw!r} is not a decimal number") from None
     if not value.is_finite():
         raise InvalidInput.field(field, "must be a finite number")
+    if abs(value) >= MAX_AMOUNT:
+        raise InvalidInput.field(field, f"must be smaller than {MAX_AMOUNT:,}")
     exponent = value.as_tuple().exponent
     if places is not None and isinstance(exponent, int) and -exponent > places:
         raise InvalidInput.field(field, f"has more than {places} decimal places")

@@ -81,10 +81,11 @@ class Amount(TypeDecorator[Decimal]):
         if value is None:
             return None
         amount = Decimal(value)
+        # Refused on every backend: PostgreSQL's NUMERIC would otherwise round it silently.
+        scaled = amount.scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{amount} has more than {self.scale} decimal places")
         if dialect.name == "sqlite":
-            scaled = amount.scaleb(self.scale)
-            if scaled != scaled.to_integral_value():
-                raise ValueError(f"{amount} has more than {self.scale} decimal places")
             return int(scaled)
         return amount
 

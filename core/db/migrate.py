@@ -58,8 +58,13 @@ def downgrade(database_url: str, registry: ModuleRegistry, revision: str) -> Non
 
 
 def heads(database_url: str, registry: ModuleRegistry) -> set[str]:
+    """The revisions a fully upgraded database is at: every branch's head, except a head that another
+    head depends on (a module's first revision ``depends_on`` the core's), which Alembic does not
+    record separately once the dependant is applied."""
     script = ScriptDirectory.from_config(alembic_config(database_url, registry))
-    return set(script.get_heads())
+    tips = set(script.get_heads())
+    needed = {r.revision for tip in tips for r in script.iterate_revisions(tip, "base") if r.revision != tip}
+    return tips - needed
 
 
 def current(database_url: str) -> set[str]:

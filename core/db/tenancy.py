@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from core.db.base import TenantScoped
 
@@ -43,7 +44,21 @@ def current_tenant_id(session: Session | AsyncSession) -> uuid.UUID | None:
 
 
 def _touches_tenant_rows(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+    """True if a tenant-scoped entity appears anywhere in the statement.
+
+    ``all_mappers`` lists only the entities of the columns, so the statement is also walked: an entity
+    named only in ``select_from``, a join, a subquery or ``exists()`` is found by its ORM annotation.
+    """
+    if any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers):
+        return True
+    statement = state.statement
+    if not isinstance(statement, visitors.ExternallyTraversible):
+        return False
+    for element in visitors.iterate(statement):
+        mapper = getattr(element, "_annotations", {}).get("parentmapper")
+        if mapper is not None and issubclass(mapper.class_, TenantScoped):
+            return True
+    return False
 
 
 @event.listens_for(TenantSession, "do_orm_execute")
