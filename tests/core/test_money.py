@@ -187,7 +187,7 @@ def test_parse_amount_accepts_strings_ints_and_decimals_exactly() -> None:
     assert parse_amount("0.1") + parse_amount("0.2") == Decimal("0.3")
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=4))
+@given(st.decimals(min_value="-999999999999999", max_value="999999999999999", places=4))
 def test_parse_amount_round_trips_its_text(amount: Decimal) -> None:
     assert parse_amount(str(amount), places=4) == amount
 
