@@ -31,11 +31,12 @@ from core.http import (
     RateLimitMiddleware,
     exception_handlers,
     provide_db,
+    provide_public_tenant,
     provide_tenant_context,
     requires_user,
 )
 from core.identity import make_hasher
-from core.registry import ModuleRegistry, discover
+from core.registry import ModuleRegistry, RegistryError, discover
 from core.settings import Settings
 from core.web import PAGES, TEMPLATES
 from core.web.shell import page_exception_handlers
@@ -97,7 +98,6 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
     settings = settings or Settings.from_env()
     registry = registry if registry is not None else discover()
     database = Database(settings.database_url)
-    events.install(events.EventBus.from_modules(list(registry)))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
             "role_permissions": registry.role_permissions(),
         }
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             AuthController,
@@ -133,7 +133,11 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
         ],
         state=state,
         lifespan=[lifespan],
-        dependencies={"db": Provide(provide_db), "ctx": Provide(provide_tenant_context)},
+        dependencies={
+            "db": Provide(provide_db),
+            "ctx": Provide(provide_tenant_context),
+            "public_tenant": Provide(provide_public_tenant),
+        },
         guards=[requires_user],
         middleware=[DefineMiddleware(RateLimitMiddleware), DefineMiddleware(AuthMiddleware)],
         exception_handlers=exception_handlers,
@@ -152,6 +156,25 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    _check_module_routes(app)
+    events.install(events.EventBus.from_modules(list(registry)))
+    return app
+
+
+def _check_module_routes(app: Litestar) -> None:
+    """Every tenant route of a module takes ``ctx``: resolving it is what checks the user's role in the
+    tenant, that the module is on there (else 404) and the route's permission. A handler without it
+    would answer for every tenant, module on or off, so it stops the start-up instead."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            module = handler.opt.get("module")
+            if module is None or handler.opt.get("public") or set(handler.http_methods) == {"OPTIONS"}:
+                continue  # public routes have no user; OPTIONS is the framework's own answer
+            if "ctx" not in handler.parsed_fn_signature.parameters:
+                raise RegistryError(
+                    f"module {module!r}: {handler.handler_name} at {route.path} must take "
+                    "`ctx: TenantContext`, which checks the tenant, the module and the permission"
+                )
 
 
 def app_from_env() -> Litestar:

@@ -6,7 +6,7 @@ import asyncio
 import shutil
 import sqlite3
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,22 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None
+
+
+def _migrating(action: Callable[[], None]) -> None:
+    """Run a migration step; explain Alembic's refusals instead of printing a traceback."""
+    from alembic.util import CommandError
+
+    try:
+        action()
+    except CommandError as exc:
+        hint = ""
+        if "Can't locate revision" in str(exc):
+            hint = (
+                " The database has revisions of a module that is no longer installed: reinstall it, run "
+                "`coop db downgrade <module>@base`, then uninstall it."
+            )
+        raise click.ClickException(f"{exc}.{hint}") from None
 
 
 def _settings() -> Settings:
@@ -95,7 +111,7 @@ def db_upgrade(revision: str) -> None:
     from core.db import migrate
 
     settings = _settings()
-    migrate.upgrade(settings.database_url, _registry(), revision)
+    _migrating(lambda: migrate.upgrade(settings.database_url, _registry(), revision))
     click.echo(f"database at {', '.join(sorted(migrate.current(settings.database_url))) or 'base'}")
 
 
@@ -106,7 +122,7 @@ def db_downgrade(revision: str) -> None:
     from core.db import migrate
 
     settings = _settings()
-    migrate.downgrade(settings.database_url, _registry(), revision)
+    _migrating(lambda: migrate.downgrade(settings.database_url, _registry(), revision))
     click.echo(f"database at {', '.join(sorted(migrate.current(settings.database_url))) or 'base'}")
 
 

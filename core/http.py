@@ -33,7 +33,7 @@ from core.db.tenancy import all_tenants
 from core.errors import DomainError, PermissionDenied
 from core.identity import CurrentUser, user_for_session, user_for_token
 from core.models import PartyLink, RateCounter, Tenant, TenantModule, TenantUser
-from core.tenancy import TenantContext
+from core.tenancy import PublicTenant, TenantContext
 
 __all__ = [
     "SESSION_COOKIE",
@@ -287,6 +287,29 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
     if permission is not None and not context.can(permission):
         raise PermissionDenied(f"your role ({row.role}) may not do this here; it needs {permission}")
     return context
+
+
+async def provide_public_tenant(request: Request[Any, Any, Any], db: AsyncSession) -> PublicTenant:
+    """For unauthenticated module pages under ``/p/{tenant}``: the tenant, 404 when it does not exist
+    or the route's module is off there. Scopes ``db`` to the tenant."""
+    slug = request.path_params.get("tenant")
+    tenant = await db.scalar(select(Tenant).where(Tenant.slug == slug)) if isinstance(slug, str) else None
+    if tenant is None:
+        raise NotFoundException("not found")
+    db.info["tenant_id"] = tenant.id
+    module = request.route_handler.opt.get("module")
+    if module is not None:
+        enabled = await db.scalar(select(TenantModule.module).where(TenantModule.module == module))
+        if enabled is None:
+            raise NotFoundException("not found")
+    return PublicTenant(
+        tenant_id=tenant.id,
+        slug=tenant.slug,
+        name=tenant.name,
+        currency=tenant.currency,
+        locale=tenant.locale,
+        timezone=tenant.timezone,
+    )
 
 
 def _problem(

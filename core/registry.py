@@ -13,7 +13,7 @@ from graphlib import CycleError, TopologicalSorter
 from importlib.metadata import entry_points
 
 from core.module import Module, Permission
-from core.permissions import CORE_PERMISSIONS, permissions_by_role
+from core.permissions import CORE_PERMISSIONS, ROLES, permissions_by_role
 
 __all__ = ["ENTRY_POINT_GROUP", "ModuleRegistry", "RegistryError", "discover"]
 
@@ -89,7 +89,15 @@ def _validate(modules: list[Module]) -> list[Module]:
                 raise RegistryError(f"module {module.name!r} depends on {dep!r}, which is not installed")
         for permission in module.permissions:
             if not permission.name.startswith(f"{module.name}."):
-                raise RegistryError(f"permission {permission.name!r} must start with '{module.name}.'")
+                raise RegistryError(
+                    f"permission {permission.name!r} of module {module.name!r} must start with "
+                    f"'{module.name}.'"
+                )
+            unknown = [role for role in permission.roles if role not in ROLES]
+            if unknown:
+                raise RegistryError(
+                    f"permission {permission.name!r} of module {module.name!r} names unknown roles {unknown}"
+                )
         for table in module.tables:
             if not table.startswith(f"{module.name}_"):
                 raise RegistryError(

@@ -23,6 +23,7 @@ from core.permissions import ROLES
 from core.registry import ModuleRegistry
 
 __all__ = [
+    "PublicTenant",
     "TenantContext",
     "create_tenant",
     "disable_module",
@@ -58,6 +59,21 @@ class TenantContext:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTenant:
+    """The tenant of an unauthenticated page (a membership application form, say)."""
+
+    tenant_id: uuid.UUID
+    slug: str
+    name: str
+    currency: str
+    locale: str
+    timezone: str
+
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
 
 def check_slug(slug: str) -> str:
