@@ -22,7 +22,8 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
 from core import audit, events, sequences
-from core.errors import Conflict, InvalidInput, NotFound
+from core.db.lookup import fetch
+from core.errors import Conflict, InvalidInput
 from core.models import Membership, MembershipClass, Party
 from core.pagination import Page, paginate
 
@@ -243,10 +244,7 @@ async def create_party(
 
 
 async def get_party(session: AsyncSession, party_id: uuid.UUID) -> Party:
-    party = await session.scalar(select(Party).where(Party.id == party_id))
-    if party is None:
-        raise NotFound("no such party")
-    return party
+    return await fetch(session, Party, party_id, what="party")
 
 
 async def update_party(
@@ -411,10 +409,7 @@ async def change_membership_status(
 
 
 async def get_membership(session: AsyncSession, membership_id: uuid.UUID) -> Membership:
-    membership = await session.scalar(select(Membership).where(Membership.id == membership_id))
-    if membership is None:
-        raise NotFound("no such membership")
-    return membership
+    return await fetch(session, Membership, membership_id, what="membership")
 
 
 async def list_memberships(

@@ -1,0 +1,25 @@
+"""Loading one tenant-owned row by id, as every service does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
+
+__all__ = ["fetch"]
+
+T = TypeVar("T")
+
+
+async def fetch(session: AsyncSession, model: type[T], row_id: uuid.UUID, *, what: str) -> T:
+    """The ``model`` row with ``row_id`` in the session's tenant; ``NotFound`` ("no such <what>") when
+    it does not exist or belongs to another tenant (the two are indistinguishable on purpose)."""
+    column: Any = model.id  # type: ignore[attr-defined]
+    found = await session.scalar(select(model).where(column == row_id))
+    if found is None:
+        raise NotFound(f"no such {what}")
+    return found
