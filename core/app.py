@@ -96,6 +96,7 @@ def _module_routers(registry: ModuleRegistry) -> list[Router]:
 def create_app(settings: Settings | None = None, registry: ModuleRegistry | None = None) -> Litestar:
     """Build the application for ``settings`` (default: the environment) and the installed modules."""
     settings = settings or Settings.from_env()
+    settings.check()
     registry = registry if registry is not None else discover()
     database = Database(settings.database_url)
 

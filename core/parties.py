@@ -15,6 +15,7 @@ from typing import Any
 import stdnum
 from babel import Locale
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
@@ -245,6 +246,50 @@ async def create_party(
 
 async def get_party(session: AsyncSession, party_id: uuid.UUID) -> Party:
     return await fetch(session, Party, party_id, what="party")
+
+
+async def delete_party(session: AsyncSession, party_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> None:
+    """Delete a party entered by mistake. Refused once it has a membership or anything else points at
+    it (an invoice, a ledger account): those keep their history."""
+    party = await get_party(session, party_id)
+    if await session.scalar(select(Membership.id).where(Membership.party_id == party_id)) is not None:
+        raise Conflict("this party has a membership; record that the member left instead of deleting")
+    try:
+        async with session.begin_nested():
+            await session.delete(party)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("other records refer to this party, so it cannot be deleted") from None
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="party",
+        object_id=party_id,
+        action="delete",
+        changes={"name": party.name},
+    )
+    await events.publish(session, "party.deleted", {"party_id": party_id})
+
+
+async def withdraw_application(
+    session: AsyncSession, membership_id: uuid.UUID, *, actor_id: uuid.UUID | None
+) -> None:
+    """Delete a membership that is still an application (never admitted, so it has no number)."""
+    membership = await get_membership(session, membership_id)
+    if membership.status != "applicant":
+        raise Conflict(
+            f"a membership that is {membership.status} is not deleted; record that the member left"
+        )
+    await session.delete(membership)
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="membership",
+        object_id=membership_id,
+        action="withdraw",
+        changes={"party_id": str(membership.party_id)},
+    )
 
 
 async def update_party(

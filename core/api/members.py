@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import parties
@@ -72,6 +72,12 @@ class MembersController(Controller):
         await db.commit()
         return party_out(party)
 
+    @delete("/parties/{party_id:uuid}", opt={"permission": "core.members.manage"}, status_code=204)
+    async def delete_party(self, db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID) -> None:
+        """Delete a party entered by mistake (refused once it has a membership or other records)."""
+        await parties.delete_party(db, party_id, actor_id=ctx.user_id)
+        await db.commit()
+
     @get("/memberships", opt={"permission": "core.members.view"})
     async def list_memberships(
         self,
@@ -111,6 +117,12 @@ class MembersController(Controller):
     ) -> dict[str, Any]:
         """One membership."""
         return membership_out(await parties.get_membership(db, membership_id))
+
+    @delete("/memberships/{membership_id:uuid}", opt={"permission": "core.members.manage"}, status_code=204)
+    async def withdraw(self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID) -> None:
+        """Withdraw an application (only applicants; members leave through their status)."""
+        await parties.withdraw_application(db, membership_id, actor_id=ctx.user_id)
+        await db.commit()
 
     @post(
         "/memberships/{membership_id:uuid}/status", opt={"permission": "core.members.manage"}, status_code=200

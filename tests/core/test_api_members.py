@@ -147,3 +147,48 @@ async def test_a_membership_cannot_leave_twice(client: AsyncTestClient[Litestar]
     again = await client.post(url, json={"status": "left"}, headers=coop.owner.headers)
     assert again.status_code == 409
     assert "cannot become left" in again.json()["detail"]
+
+
+async def test_a_mistaken_party_can_be_deleted_but_not_a_member(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    headers = coop.owner.headers
+    typo = (
+        await client.post(f"{coop.api}/parties", json={"kind": "person", "name": "Tpyo"}, headers=headers)
+    ).json()
+    member = (
+        await client.post(f"{coop.api}/parties", json={"kind": "person", "name": "M"}, headers=headers)
+    ).json()
+    await client.post(
+        f"{coop.api}/memberships", json={"party_id": member["id"], "status": "active"}, headers=headers
+    )
+    assert (await client.delete(f"{coop.api}/parties/{typo['id']}", headers=headers)).status_code == 204
+    assert (await client.get(f"{coop.api}/parties/{typo['id']}", headers=headers)).status_code == 404
+    refused = await client.delete(f"{coop.api}/parties/{member['id']}", headers=headers)
+    assert refused.status_code == 409
+    assert (await client.get(f"{coop.api}/parties/{member['id']}", headers=headers)).status_code == 200
+
+
+async def test_only_an_application_can_be_withdrawn(client: AsyncTestClient[Litestar], world: World) -> None:
+    coop = await world.coop()
+    headers = coop.owner.headers
+    ids = []
+    for status in ("applicant", "active"):
+        party = (
+            await client.post(f"{coop.api}/parties", json={"kind": "person", "name": status}, headers=headers)
+        ).json()
+        ids.append(
+            (
+                await client.post(
+                    f"{coop.api}/memberships",
+                    json={"party_id": party["id"], "status": status},
+                    headers=headers,
+                )
+            ).json()["id"]
+        )
+    applicant, member = ids
+    assert (await client.delete(f"{coop.api}/memberships/{applicant}", headers=headers)).status_code == 204
+    assert (await client.delete(f"{coop.api}/memberships/{member}", headers=headers)).status_code == 409
+    remaining = (await client.get(f"{coop.api}/memberships", headers=headers)).json()["items"]
+    assert [m["id"] for m in remaining] == [member]
