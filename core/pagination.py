@@ -72,7 +72,7 @@ async def paginate(
         last_sort, last_id = _decode(cursor)
         try:
             last_uuid = uuid.UUID(str(last_id))
-            expected = sort.type.python_type
+            expected = getattr(sort.type, "impl_instance", sort.type).python_type  # through a TypeDecorator
             if issubclass(expected, datetime):
                 last_sort = datetime.fromisoformat(last_sort)
             elif not isinstance(last_sort, expected):

@@ -132,8 +132,9 @@ class Coop:
 class World:
     """Builds tenants and users through the services, as an administrator would."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(self, database: Database, settings: Settings, registry: ModuleRegistry) -> None:
         self.database = database
+        self.registry = registry
         self.hasher = make_hasher(settings)
 
     async def person(self, name: str = "Test Person") -> Person:
@@ -154,6 +155,25 @@ class World:
 
             user = await session.get_one(User, owner.id)
             await tenancy.grant_role(session, user=user, role="owner")
+            if modules:
+                await tenancy.update_tenant(
+                    session,
+                    tenant,
+                    {
+                        "legal_name": f"Co-op {slug} SCIC",
+                        "vat_id": "FR40303265045",
+                        "iban": "FR1420041010050500013M02606",
+                        "address": {
+                            "line1": "3 rue des Halles",
+                            "postcode": "69001",
+                            "city": "Lyon",
+                            "country": "FR",
+                        },
+                    },
+                    actor_id=None,
+                )
+            for name in modules:
+                await tenancy.enable_module(session, self.registry, name, actor_id=None)
         return Coop(id=tenant.id, slug=slug, owner=owner)
 
     async def join(self, coop: Coop, role: str, *, party_id: uuid.UUID | None = None) -> Person:
@@ -167,8 +187,8 @@ class World:
 
 
 @pytest.fixture
-def world(database: Database, settings: Settings) -> World:
-    return World(database, settings)
+def world(database: Database, settings: Settings, registry: ModuleRegistry) -> World:
+    return World(database, settings, registry)
 
 
 __all__ = ["PASSWORD", "Coop", "Person", "World", "replace", "unique"]

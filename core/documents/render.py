@@ -83,22 +83,48 @@ class DocumentRenderer:
         """The HTML of ``template`` filled with ``context`` (every value autoescaped)."""
         return self.environment.get_template(template).render(context)
 
-    def html_to_pdf(self, html: str, *, stylesheets: Sequence[str | Path] = ()) -> bytes:
-        """Lay out ``html`` and return the PDF bytes; resources only through the asset fetcher."""
+    def html_to_pdf(
+        self,
+        html: str,
+        *,
+        stylesheets: Sequence[str | Path] = (),
+        pdf_options: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Lay out ``html`` and return the PDF bytes; resources only through the asset fetcher.
+
+        ``pdf_options`` are passed to WeasyPrint's ``write_pdf`` (``pdf_variant``, ``attachments``,
+        ``xmp_metadata``, ...: see ``weasyprint.DEFAULT_OPTIONS``); the stylesheets and the font
+        configuration stay the renderer's own.
+        """
+        options = dict(pdf_options or {})
+        if "stylesheets" in options or "font_config" in options:
+            raise ValueError("stylesheets and fonts are the renderer's own; pass stylesheets= instead")
         document = weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self.fetcher)
         with self._render_lock:  # the FontConfiguration and the CSS cache are used by one thread at a time
             sheets = [self._stylesheet(name) for name in (*self._default_stylesheets, *stylesheets)]
-            pdf = document.write_pdf(stylesheets=sheets, font_config=self.font_config)
+            pdf = document.write_pdf(stylesheets=sheets, font_config=self.font_config, **options)
         return bytes(pdf)  # write_pdf returns the bytes when no target is given
 
     def render_pdf(
-        self, template: str, context: Mapping[str, Any], *, stylesheets: Sequence[str | Path] = ()
+        self,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        stylesheets: Sequence[str | Path] = (),
+        pdf_options: Mapping[str, Any] | None = None,
     ) -> bytes:
         """Fill ``template`` and lay it out as a PDF (synchronous, CPU-bound)."""
-        return self.html_to_pdf(self.render_html(template, context), stylesheets=stylesheets)
+        return self.html_to_pdf(
+            self.render_html(template, context), stylesheets=stylesheets, pdf_options=pdf_options
+        )
 
     async def render_pdf_async(
-        self, template: str, context: Mapping[str, Any], *, stylesheets: Sequence[str | Path] = ()
+        self,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        stylesheets: Sequence[str | Path] = (),
+        pdf_options: Mapping[str, Any] | None = None,
     ) -> bytes:
         """``render_pdf`` in a worker thread, so the event loop is not blocked while it runs.
 
@@ -107,7 +133,7 @@ class DocumentRenderer:
         """
 
         def work() -> bytes:
-            return self.render_pdf(template, context, stylesheets=stylesheets)
+            return self.render_pdf(template, context, stylesheets=stylesheets, pdf_options=pdf_options)
 
         return await anyio.to_thread.run_sync(work, limiter=self._limiter)
 

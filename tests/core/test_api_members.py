@@ -192,3 +192,27 @@ async def test_only_an_application_can_be_withdrawn(client: AsyncTestClient[Lite
     assert (await client.delete(f"{coop.api}/memberships/{member}", headers=headers)).status_code == 409
     remaining = (await client.get(f"{coop.api}/memberships", headers=headers)).json()["items"]
     assert [m["id"] for m in remaining] == [member]
+
+
+async def test_memberships_and_the_audit_log_page_by_time(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    headers = coop.owner.headers
+    for name in ("A", "B", "C", "D", "E"):
+        party = (
+            await client.post(f"{coop.api}/parties", json={"kind": "person", "name": name}, headers=headers)
+        ).json()
+        await client.post(f"{coop.api}/memberships", json={"party_id": party["id"]}, headers=headers)
+    for path, expected in (("memberships", 5), ("audit", 10)):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = await client.get(f"{coop.api}/{path}", params=params, headers=headers)
+            assert page.status_code == 200, page.text
+            seen += [item["id"] for item in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) >= expected and len(seen) == len(set(seen)), path

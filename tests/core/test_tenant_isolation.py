@@ -26,10 +26,11 @@ from core.db.tenancy import all_tenants
 from core.module import Module
 from core.registry import ModuleRegistry
 from tests.conftest import Coop, World
+from tests.modules.invoicing.fillers import fill_invoicing
 
 ModuleFiller = Callable[[AsyncTestClient[Litestar], Coop], Awaitable[None]]
 
-MODULE_FILLERS: dict[str, ModuleFiller] = {}
+MODULE_FILLERS: dict[str, ModuleFiller] = {"invoicing": fill_invoicing}
 """How to put rows into a module's tenant-owned tables that enabling it and admitting a member leave
 empty, by module name (a module's own tests may add to this)."""
 

@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, inspect
 from core.db import migrate
 from core.db.base import Base
 from core.db.engine import Database
+from core.registry import ModuleRegistry
 from core.settings import Settings
 from tests.conftest import BACKENDS, PG_URL, Coop, World, create_pg_database, drop_pg_database, unique
 
@@ -120,7 +121,8 @@ def test_an_operator_installs_and_uses_the_module_from_the_command_line(install:
 
     assert "notes_0001" in coop(install.env, "db", "upgrade")
     assert {"notes_note", "party", "tenant"} <= tables(install.url)
-    assert coop(install.env, "db", "current").splitlines() == ["notes_0001", "up to date"]
+    current = coop(install.env, "db", "current").splitlines()
+    assert "notes_0001" in current and current[-1] == "up to date"
 
     slug = unique("bakers")
     coop(install.env, "tenant", "create", "--slug", slug, "--name", "Bakers")
@@ -130,7 +132,7 @@ def test_an_operator_installs_and_uses_the_module_from_the_command_line(install:
 
     # The same database, seen by a `coop` without the package: the module is simply not there.
     without = {k: v for k, v in install.env.items() if k != "PYTHONPATH"}
-    assert "no modules installed" in coop(without, "modules", "list")
+    assert "notes" not in coop(without, "modules", "list")
 
 
 def test_the_modules_migration_matches_its_model(install: Install) -> None:
@@ -170,7 +172,8 @@ def test_the_modules_tables_leave_with_its_branch_and_come_back(install: Install
     slug = unique("weavers")
     coop(install.env, "tenant", "create", "--slug", slug, "--name", "Weavers")
 
-    assert "database at 0001_core" in coop(install.env, "db", "downgrade", "notes@base")
+    downgraded = coop(install.env, "db", "downgrade", "notes@base")
+    assert downgraded.startswith("database at ") and "notes_0001" not in downgraded
     left = tables(install.url)
     assert "notes_note" not in left and {"party", "tenant"} <= left
     assert "behind" in coop(install.env, "db", "current")
@@ -227,7 +230,7 @@ async def served(
                 await asyncio.sleep(0.1)
         assert server.poll() is None, (directory / "server.log").read_text()
         settings = Settings(database_url=url, password_time_cost=1, password_memory_kib=1024)
-        yield Served(base_url, install, World(database, settings))
+        yield Served(base_url, install, World(database, settings, ModuleRegistry.of([])))
     finally:
         server.terminate()
         server.wait(timeout=30)

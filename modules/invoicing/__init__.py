@@ -1,0 +1,1 @@
+"""Invoicing: invoices, credit notes, payments, reminders and e-invoices (Factur-X, UBL)."""

@@ -1,0 +1,333 @@
+"""The invoicing API under /api/v1/tenants/{tenant}: thin handlers over the services."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import QueryParameter
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db.engine import Database
+from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.idempotency import idempotent
+from core.pagination import paginate
+from core.tenancy import TenantContext
+from modules.invoicing.models import Document, DocumentFile
+from modules.invoicing.schemas import AdjustmentIn, CreditIn, InvoiceIn, InvoicePatch, LineIn, document_out
+from modules.invoicing.services import documents as docs
+from modules.invoicing.snapshot import InvoiceSnapshot, snapshot_from_json
+
+__all__ = ["InvoiceController"]
+
+STATES = ("draft", "issued", "partially_paid", "paid", "converted")
+KINDS = ("invoice", "credit_note", "quote")
+
+
+def _lines(raw: Sequence[LineIn] | None) -> list[docs.LineData] | None:
+    if raw is None:
+        return None
+    return [docs.parse_line(msgspec.to_builtins(line), index) for index, line in enumerate(raw)]
+
+
+def _adjustments(raw: Sequence[AdjustmentIn] | None) -> list[docs.AdjustmentData] | None:
+    if raw is None:
+        return None
+    return [docs.parse_adjustment(msgspec.to_builtins(a), index) for index, a in enumerate(raw)]
+
+
+def _draft_input(data: InvoiceIn | InvoicePatch) -> docs.DraftInput:
+    return docs.DraftInput(
+        customer_id=data.customer_id,
+        currency=data.currency,
+        lines=_lines(data.lines),
+        adjustments=_adjustments(data.adjustments),
+        issue_date=data.issue_date,
+        payment_terms_days=data.payment_terms_days,
+        due_date=data.due_date,
+        buyer_reference=data.buyer_reference,
+        order_reference=data.order_reference,
+        notes=data.notes,
+        payment_iban=data.payment_iban,
+        payment_bic=data.payment_bic,
+        language=data.language,
+        kind=getattr(data, "kind", "invoice"),
+    )
+
+
+def readable(ctx: TenantContext) -> tuple[uuid.UUID, ...] | None:
+    """None when the user may read every invoice; else the parties whose invoices it may read."""
+    if ctx.can("invoicing.view"):
+        return None
+    if ctx.can("invoicing.own"):
+        return ctx.party_ids
+    raise PermissionDenied("your role may not see invoices here")
+
+
+async def readable_document(db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID) -> Document:
+    """A document the user may read; a member asking for another customer's gets 404."""
+    document = await docs.get_document(db, document_id)
+    parties = readable(ctx)
+    if parties is not None and (document.customer_id not in parties or document.state == "draft"):
+        raise NotFound("no such invoice")
+    return document
+
+
+def _scope(ctx: TenantContext) -> str:
+    return f"{ctx.tenant_id}:{ctx.user_id}"
+
+
+def list_statement(
+    ctx: TenantContext,
+    *,
+    state: str | None,
+    kind: str | None,
+    customer_id: uuid.UUID | None,
+    date_from: date | None,
+    date_to: date | None,
+    overdue: bool,
+    q: str | None,
+) -> Select[Any]:
+    """Invoices matching the filters a bookkeeper uses."""
+    statement = select(Document)
+    parties = readable(ctx)
+    if parties is not None:
+        statement = statement.where(Document.customer_id.in_(parties), Document.state != "draft")
+    if kind:
+        if kind not in KINDS:
+            raise InvalidInput.field("kind", f"must be one of {', '.join(KINDS)}")
+        statement = statement.where(Document.kind == kind)
+    if state:
+        if state not in STATES:
+            raise InvalidInput.field("state", f"must be one of {', '.join(STATES)}")
+        statement = statement.where(Document.state == state)
+    if customer_id:
+        statement = statement.where(Document.customer_id == customer_id)
+    if date_from:
+        statement = statement.where(Document.issue_date >= date_from)
+    if date_to:
+        statement = statement.where(Document.issue_date <= date_to)
+    if overdue:
+        statement = statement.where(
+            and_(
+                Document.state.in_(("issued", "partially_paid")),
+                Document.kind == "invoice",
+                Document.due_date < ctx.today(),
+            )
+        )
+    if q:
+        statement = statement.where(
+            or_(Document.number.like(f"%{q.strip()}%"), Document.buyer_reference == q)
+        )
+    return statement
+
+
+async def stored_file(database: Database, document: Document, kind: str, make: Any) -> bytes:
+    """The stored rendering of an issued document, made once (so a reprint is identical)."""
+    async with database.session(write=False, tenant_id=document.tenant_id) as session:
+        found = await session.scalar(
+            select(DocumentFile.content).where(
+                DocumentFile.document_id == document.id, DocumentFile.kind == kind
+            )
+        )
+    if found is not None:
+        return bytes(found)
+    content: bytes = await make()
+    async with database.transaction(tenant_id=document.tenant_id) as session:
+        again = await session.scalar(
+            select(DocumentFile.content).where(
+                DocumentFile.document_id == document.id, DocumentFile.kind == kind
+            )
+        )
+        if again is not None:
+            return bytes(again)
+        session.add(
+            DocumentFile(
+                document_id=document.id,
+                kind=kind,
+                content=content,
+                sha256=hashlib.sha256(content).hexdigest(),
+            )
+        )
+    return content
+
+
+async def snapshot_for(db: AsyncSession, document: Document) -> InvoiceSnapshot:
+    if document.snapshot is not None:
+        return snapshot_from_json(document.snapshot)
+    return await docs.snapshot_of(db, document, number=None)
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private"},
+    )
+
+
+class InvoiceController(Controller):
+    path = "/invoices"
+    tags = ["invoicing"]
+
+    @get("/", opt={"permission": None})
+    async def list_invoices(
+        self,
+        db: AsyncSession,
+        ctx: TenantContext,
+        state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
+        kind: str | None = "invoice",
+        customer_id: uuid.UUID | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        overdue: bool = False,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Invoices, newest first; filter by state, kind, customer, issue dates, overdue, number."""
+        statement = list_statement(
+            ctx,
+            state=state_filter,
+            kind=kind,
+            customer_id=customer_id,
+            date_from=date_from,
+            date_to=date_to,
+            overdue=overdue,
+            q=q,
+        )
+        page = await paginate(
+            db,
+            statement,
+            sort=Document.created_at,
+            id_column=Document.id,
+            limit=limit,
+            cursor=cursor,
+            descending=True,
+        )
+        return {"items": [document_out(d) for d in page.items], "next_cursor": page.next_cursor}
+
+    @post("/", opt={"permission": "invoicing.manage"})
+    async def create(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, data: InvoiceIn
+    ) -> Response[bytes]:
+        """Create a draft (or a quote); accepts ``Idempotency-Key``."""
+
+        async def produce() -> tuple[int, Any]:
+            document = await docs.create_draft(
+                db, _draft_input(data), today=ctx.today(), actor_id=ctx.user_id
+            )
+            lines, adjustments = await docs.lines_of(db, document.id)
+            return 201, document_out(document, lines, adjustments)
+
+        return await idempotent(db, request, _scope(ctx), produce)
+
+    @get("/{document_id:uuid}", opt={"permission": None})
+    async def show(self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID) -> dict[str, Any]:
+        """One document with its lines."""
+        document = await readable_document(db, ctx, document_id)
+        lines, adjustments = await docs.lines_of(db, document.id)
+        return document_out(document, lines, adjustments)
+
+    @patch("/{document_id:uuid}", opt={"permission": "invoicing.manage"})
+    async def update(
+        self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID, data: InvoicePatch
+    ) -> dict[str, Any]:
+        """Change a draft (send only what changes; ``lines`` replaces all lines)."""
+        document = await docs.update_draft(db, document_id, _draft_input(data), actor_id=ctx.user_id)
+        lines, adjustments = await docs.lines_of(db, document.id)
+        await db.commit()
+        return document_out(document, lines, adjustments)
+
+    @delete("/{document_id:uuid}", opt={"permission": "invoicing.manage"}, status_code=204)
+    async def remove(self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID) -> None:
+        """Delete a draft (issued documents are never deleted)."""
+        await docs.delete_draft(db, document_id, actor_id=ctx.user_id)
+        await db.commit()
+
+    @post("/{document_id:uuid}/issue", opt={"permission": "invoicing.issue"})
+    async def issue(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+    ) -> Response[bytes]:
+        """Issue a draft: it gets the next number and never changes again; accepts ``Idempotency-Key``."""
+
+        async def produce() -> tuple[int, Any]:
+            document = await docs.issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
+            return 200, document_out(document)
+
+        return await idempotent(db, request, _scope(ctx), produce)
+
+    @post("/{document_id:uuid}/credit", opt={"permission": "invoicing.issue"})
+    async def credit(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        ctx: TenantContext,
+        document_id: uuid.UUID,
+        data: CreditIn,
+    ) -> Response[bytes]:
+        """Credit an issued invoice in full (void) or in part; returns the issued credit note."""
+
+        async def produce() -> tuple[int, Any]:
+            credit = await docs.credit_invoice(
+                db,
+                document_id,
+                _lines(data.lines),
+                today=ctx.today(),
+                reason=data.reason,
+                actor_id=ctx.user_id,
+            )
+            return 201, document_out(credit)
+
+        return await idempotent(db, request, _scope(ctx), produce)
+
+    @get("/{document_id:uuid}/pdf", opt={"permission": None})
+    async def pdf(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+    ) -> Response[bytes]:
+        """The PDF: a Factur-X PDF/A-3 once issued (stored, so every download is identical), a marked
+        preview while a draft."""
+        from modules.invoicing.pdf import render_invoice_pdf_async
+
+        document = await readable_document(db, ctx, document_id)
+        snapshot = await snapshot_for(db, document)
+        name = f"{document.number or 'draft'}.pdf"
+        if document.state == "draft":
+            return _download(await render_invoice_pdf_async(snapshot, facturx=False), "application/pdf", name)
+
+        async def make() -> bytes:
+            return await render_invoice_pdf_async(snapshot, facturx=True)
+
+        return _download(
+            await stored_file(request.app.state.db, document, "pdf", make), "application/pdf", name
+        )
+
+    @get("/{document_id:uuid}/facturx.xml", opt={"permission": None})
+    async def facturx(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+    ) -> Response[bytes]:
+        """The EN 16931 CII XML (the one embedded in the PDF)."""
+        from modules.invoicing.einvoice import facturx_xml
+
+        document = await readable_document(db, ctx, document_id)
+        snapshot = await snapshot_for(db, document)
+        return _download(
+            facturx_xml(snapshot), "application/xml", f"{document.number or 'draft'}.facturx.xml"
+        )
+
+    @get("/{document_id:uuid}/ubl.xml", opt={"permission": None})
+    async def ubl(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+    ) -> Response[bytes]:
+        """The UBL 2.1 invoice in the Peppol BIS Billing 3.0 shape."""
+        from modules.invoicing.einvoice import ubl_xml
+
+        document = await readable_document(db, ctx, document_id)
+        snapshot = await snapshot_for(db, document)
+        return _download(ubl_xml(snapshot), "application/xml", f"{document.number or 'draft'}.ubl.xml")

@@ -1,0 +1,72 @@
+"""The invoicing module's declaration, read by the core at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.module import Module, NavEntry, Permission
+from modules.invoicing.api import InvoiceController
+from modules.invoicing.cli import invoicing as invoicing_cli
+from modules.invoicing.extra_api import (
+    ExchangeController,
+    InvoiceActionsController,
+    RecurringController,
+    SettingsController,
+)
+from modules.invoicing.payments_api import (
+    CustomerAccountController,
+    PaymentController,
+    ReminderController,
+    ReportController,
+)
+from modules.invoicing.web import INVOICE_PAGES
+
+HERE = Path(__file__).parent
+
+_STAFF = ("owner", "admin", "bookkeeper")
+
+MODULE = Module(
+    name="invoicing",
+    title="Invoicing",
+    version="0.1.0",
+    tables=(
+        "invoicing_settings",
+        "invoicing_document",
+        "invoicing_line",
+        "invoicing_adjustment",
+        "invoicing_file",
+        "invoicing_payment",
+        "invoicing_allocation",
+        "invoicing_reminder",
+        "invoicing_recurring",
+    ),
+    migrations=HERE / "migrations",
+    api=[
+        InvoiceController,
+        InvoiceActionsController,
+        RecurringController,
+        ExchangeController,
+        SettingsController,
+        PaymentController,
+        CustomerAccountController,
+        ReminderController,
+        ReportController,
+    ],
+    cli=invoicing_cli,
+    templates=HERE / "templates",
+    pages=INVOICE_PAGES,
+    nav=(
+        NavEntry("Invoices", "invoices", permission="invoicing.view", order=10),
+        NavEntry("My invoices", "invoices", permission="invoicing.own", order=10),
+    ),
+    permissions=(
+        Permission("invoicing.view", "See every invoice", (*_STAFF, "viewer")),
+        Permission("invoicing.own", "See the invoices of the parties one acts for", ("member",)),
+        Permission("invoicing.manage", "Write and delete drafts", _STAFF),
+        Permission("invoicing.issue", "Issue invoices and credit notes", _STAFF),
+        Permission("invoicing.payments", "Record and allocate payments", _STAFF),
+        Permission(
+            "invoicing.settings", "Change numbering, terms, branding and mail settings", ("owner", "admin")
+        ),
+    ),
+)

@@ -1,0 +1,1 @@
+"""The invoicing rules, by topic; no HTTP here."""

@@ -1,0 +1,694 @@
+"""Drafts, issuing, credit notes: the life of an invoice.
+
+draft → issued → (partially_paid) → paid. A draft can change or be deleted; an issued document
+never changes: it is corrected by a credit note, which settles it like a payment. Numbers come from
+a gapless series at issue, never on a draft.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit, events, sequences
+from core.db.base import utcnow
+from core.db.lookup import fetch
+from core.errors import Conflict, InvalidInput
+from core.models import Party, Tenant
+from core.money import parse_amount
+from core.parties import check_bic, check_iban
+from core.tenancy import check_currency
+from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
+from modules.invoicing.models import Adjustment, Document, InvoicingSettings, Line
+from modules.invoicing.services.settings import get_settings
+from modules.invoicing.snapshot import (
+    AddressSnapshot,
+    AdjustmentSnapshot,
+    Branding,
+    InvoiceSnapshot,
+    LineSnapshot,
+    PartySnapshot,
+    snapshot_to_json,
+)
+
+__all__ = [
+    "AdjustmentData",
+    "DraftInput",
+    "LineData",
+    "create_draft",
+    "credit_invoice",
+    "delete_draft",
+    "get_document",
+    "issue_document",
+    "lines_of",
+    "settle",
+    "snapshot_of",
+    "update_draft",
+]
+
+LANGUAGES = ("en", "fr", "de", "es", "it")
+MAX_LINES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class LineData:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    vat_category: str = "S"
+    unit: str = "C62"
+    discount: Decimal = Decimal(0)
+    exemption_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentData:
+    amount: Decimal
+    vat_rate: Decimal
+    is_charge: bool = False
+    reason: str = ""
+    vat_category: str = "S"
+
+
+@dataclass(frozen=True, slots=True)
+class DraftInput:
+    """What a bookkeeper fills in; ``None`` means "keep" on update and "default" on create."""
+
+    customer_id: uuid.UUID | None = None
+    currency: str | None = None
+    lines: Sequence[LineData] | None = None
+    adjustments: Sequence[AdjustmentData] | None = None
+    issue_date: date | None = None
+    payment_terms_days: int | None = None
+    due_date: date | None = None
+    buyer_reference: str | None = None
+    order_reference: str | None = None
+    notes: str | None = None
+    payment_iban: str | None = None
+    payment_bic: str | None = None
+    language: str | None = None
+    kind: str = "invoice"
+
+
+def parse_line(raw: dict[str, Any], index: int) -> LineData:
+    """A line from API or form data; amounts are decimal strings."""
+    field = f"lines[{index}]"
+    description = str(raw.get("description") or "").strip()
+    if not description:
+        raise InvalidInput.field(f"{field}.description", "must not be empty")
+    if len(description) > 2000:
+        raise InvalidInput.field(f"{field}.description", "must be at most 2000 characters")
+    if raw.get("vat_rate") in (None, ""):
+        raise InvalidInput.field(f"{field}.vat_rate", "is required (0 for zero-rated or exempt lines)")
+    return LineData(
+        description=description,
+        quantity=parse_amount(raw.get("quantity", "1"), field=f"{field}.quantity", places=4),
+        unit_price=parse_amount(raw.get("unit_price", ""), field=f"{field}.unit_price", places=4),
+        vat_rate=parse_amount(raw["vat_rate"], field=f"{field}.vat_rate", places=2),
+        vat_category=str(raw.get("vat_category") or "S").upper(),
+        unit=str(raw.get("unit") or "C62").upper()[:8],
+        discount=parse_amount(raw.get("discount") or "0", field=f"{field}.discount", places=4),
+        exemption_reason=(str(raw["exemption_reason"]).strip() or None)
+        if raw.get("exemption_reason")
+        else None,
+    )
+
+
+def parse_adjustment(raw: dict[str, Any], index: int) -> AdjustmentData:
+    field = f"adjustments[{index}]"
+    if raw.get("vat_rate") in (None, ""):
+        raise InvalidInput.field(f"{field}.vat_rate", "is required")
+    return AdjustmentData(
+        amount=parse_amount(raw.get("amount", ""), field=f"{field}.amount", places=2),
+        vat_rate=parse_amount(raw["vat_rate"], field=f"{field}.vat_rate", places=2),
+        is_charge=bool(raw.get("is_charge", False)),
+        reason=str(raw.get("reason") or "")[:200],
+        vat_category=str(raw.get("vat_category") or "S").upper(),
+    )
+
+
+def _line_inputs(lines: Sequence[LineData]) -> list[LineInput]:
+    return [
+        LineInput(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            discount=line.discount,
+            exemption_reason=line.exemption_reason,
+        )
+        for line in lines
+    ]
+
+
+def _adjustment_inputs(adjustments: Sequence[AdjustmentData]) -> list[AdjustmentInput]:
+    return [
+        AdjustmentInput(
+            is_charge=a.is_charge,
+            amount=a.amount,
+            vat_category=a.vat_category,
+            vat_rate=a.vat_rate,
+            reason=a.reason,
+        )
+        for a in adjustments
+    ]
+
+
+async def get_document(session: AsyncSession, document_id: uuid.UUID) -> Document:
+    return await fetch(session, Document, document_id, what="invoice")
+
+
+async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> tuple[list[Line], list[Adjustment]]:
+    lines = await session.scalars(select(Line).where(Line.document_id == document_id).order_by(Line.position))
+    adjustments = await session.scalars(
+        select(Adjustment).where(Adjustment.document_id == document_id).order_by(Adjustment.position)
+    )
+    return list(lines), list(adjustments)
+
+
+def _apply_totals(document: Document, totals: Totals) -> None:
+    document.total_lines = totals.sum_lines
+    document.total_allowances = totals.allowances
+    document.total_charges = totals.charges
+    document.total_net = totals.net
+    document.total_vat = totals.vat
+    document.total_gross = totals.gross
+    document.amount_due = totals.due
+
+
+async def _replace_lines(
+    session: AsyncSession,
+    document: Document,
+    lines: Sequence[LineData],
+    adjustments: Sequence[AdjustmentData],
+    *,
+    fresh: bool = False,
+) -> Totals:
+    """Replace the document's lines and adjustments and store its totals (``fresh``: it has none yet)."""
+    if len(lines) > MAX_LINES:
+        raise InvalidInput.field("lines", f"at most {MAX_LINES} lines per document")
+    totals = compute_totals(
+        _line_inputs(lines),
+        _adjustment_inputs(adjustments),
+        currency=document.currency,
+        prepaid=document.prepaid,
+    )
+    _apply_totals(document, totals)
+    if fresh:
+        await session.flush()  # the document's row (with its totals) before its lines refer to it
+    else:
+        await session.execute(delete(Line).where(Line.document_id == document.id))
+        await session.execute(delete(Adjustment).where(Adjustment.document_id == document.id))
+    session.add_all(
+        Line(
+            document_id=document.id,
+            position=index + 1,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            discount=line.discount,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            exemption_reason=line.exemption_reason,
+            net_amount=totals.line_nets[index],
+        )
+        for index, line in enumerate(lines)
+    )
+    session.add_all(
+        Adjustment(
+            document_id=document.id,
+            position=index + 1,
+            is_charge=a.is_charge,
+            amount=a.amount,
+            reason=a.reason,
+            vat_category=a.vat_category,
+            vat_rate=a.vat_rate,
+        )
+        for index, a in enumerate(adjustments)
+    )
+    return totals
+
+
+def _check_shape(data: DraftInput, currency: str | None) -> None:
+    """The line rules a draft must already follow. Whether the parties have the VAT ids a category
+    needs is checked at issue: a draft may wait for the customer's details."""
+    present = "checked at issue"
+    errors = validate_lines(
+        _line_inputs(data.lines or ()),
+        _adjustment_inputs(data.adjustments or ()),
+        seller_vat_id=present,
+        buyer_vat_id=present,
+        currency=currency,
+    )
+    if errors:
+        raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+
+
+async def create_draft(
+    session: AsyncSession, data: DraftInput, *, today: date, actor_id: uuid.UUID | None
+) -> Document:
+    """A new draft (no number) for a customer party; totals computed from the lines."""
+    if data.customer_id is None:
+        raise InvalidInput.field("customer_id", "is required")
+    if data.kind not in ("invoice", "quote"):
+        raise InvalidInput.field("kind", "a new document is an invoice or a quote")
+    customer = await fetch(session, Party, data.customer_id, what="customer")
+    settings = await get_settings(session)
+    tenant = await session.get_one(Tenant, session.info["tenant_id"])
+    _check_shape(data, data.currency or tenant.currency)
+    terms = data.payment_terms_days if data.payment_terms_days is not None else settings.payment_terms_days
+    if not 0 <= terms <= 365:
+        raise InvalidInput.field("payment_terms_days", "must be between 0 and 365")
+    language = data.language or (customer.locale or tenant.locale or "en").split("_")[0]
+    if language not in LANGUAGES:
+        language = "en"
+    document = Document(
+        id=uuid.uuid4(),
+        kind=data.kind,
+        state="draft",
+        customer_id=customer.id,
+        currency=check_currency(data.currency or tenant.currency),
+        language=language,
+        issue_date=data.issue_date,
+        due_date=data.due_date,
+        payment_terms_days=terms,
+        buyer_reference=_text(data.buyer_reference, 100, "buyer_reference"),
+        order_reference=_text(data.order_reference, 100, "order_reference"),
+        notes=data.notes or "",
+        payment_iban=check_iban(data.payment_iban, "payment_iban") if data.payment_iban else None,
+        payment_bic=check_bic(data.payment_bic, "payment_bic") if data.payment_bic else None,
+        prepaid=Decimal(0),
+    )
+    session.add(document)
+    await _replace_lines(session, document, data.lines or (), data.adjustments or (), fresh=True)
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="invoice",
+        object_id=document.id,
+        action="create",
+        changes={"customer_id": str(customer.id), "kind": document.kind},
+    )
+    return document
+
+
+def _text(value: str | None, limit: int, field: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput.field(field, f"must be at most {limit} characters")
+    return value or None
+
+
+async def update_draft(
+    session: AsyncSession, document_id: uuid.UUID, data: DraftInput, *, actor_id: uuid.UUID | None
+) -> Document:
+    """Change a draft; an issued document is refused (correct it with a credit note)."""
+    document = await get_document(session, document_id)
+    if document.state != "draft":
+        raise Conflict(_frozen(document, "cannot change"))
+    if data.customer_id is not None:
+        document.customer_id = (await fetch(session, Party, data.customer_id, what="customer")).id
+    if data.currency is not None:
+        document.currency = check_currency(data.currency)
+    for name in ("issue_date", "due_date", "notes", "language"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(document, name, value)
+    if data.language is not None and data.language not in LANGUAGES:
+        raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
+    if data.payment_terms_days is not None:
+        document.payment_terms_days = data.payment_terms_days
+    if data.buyer_reference is not None:
+        document.buyer_reference = _text(data.buyer_reference, 100, "buyer_reference")
+    if data.order_reference is not None:
+        document.order_reference = _text(data.order_reference, 100, "order_reference")
+    if data.payment_iban is not None:
+        document.payment_iban = check_iban(data.payment_iban, "payment_iban") if data.payment_iban else None
+    if data.payment_bic is not None:
+        document.payment_bic = check_bic(data.payment_bic, "payment_bic") if data.payment_bic else None
+    if data.lines is not None or data.adjustments is not None or data.currency is not None:
+        current_lines, current_adjustments = await lines_of(session, document.id)
+        lines = data.lines if data.lines is not None else [_line_data(line) for line in current_lines]
+        adjustments = (
+            data.adjustments
+            if data.adjustments is not None
+            else [_adjustment_data(a) for a in current_adjustments]
+        )
+        _check_shape(DraftInput(lines=lines, adjustments=adjustments), document.currency)
+        await _replace_lines(session, document, lines, adjustments)
+    await session.flush()
+    await audit.record(
+        session, actor_id=actor_id, object_type="invoice", object_id=document.id, action="update"
+    )
+    return document
+
+
+def _line_data(line: Line) -> LineData:
+    return LineData(
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        vat_rate=line.vat_rate,
+        vat_category=line.vat_category,
+        unit=line.unit,
+        discount=line.discount,
+        exemption_reason=line.exemption_reason,
+    )
+
+
+def _adjustment_data(adjustment: Adjustment) -> AdjustmentData:
+    return AdjustmentData(
+        amount=adjustment.amount,
+        vat_rate=adjustment.vat_rate,
+        is_charge=adjustment.is_charge,
+        reason=adjustment.reason,
+        vat_category=adjustment.vat_category,
+    )
+
+
+def _frozen(document: Document, what: str) -> str:
+    if document.kind == "quote":
+        return f"quote {document.number or ''} was converted to an invoice and {what}".replace("  ", " ")
+    return f"{document.number} is issued and {what}; credit it instead"
+
+
+async def delete_draft(session: AsyncSession, document_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> None:
+    """Delete a draft; issued documents are never deleted."""
+    document = await get_document(session, document_id)
+    if document.state != "draft":
+        raise Conflict(_frozen(document, "is never deleted"))
+    await session.delete(document)
+    await session.flush()
+    await audit.record(
+        session, actor_id=actor_id, object_type="invoice", object_id=document_id, action="delete"
+    )
+
+
+def _address(data: dict[str, Any]) -> AddressSnapshot:
+    return AddressSnapshot(
+        **{k: data.get(k) for k in ("line1", "line2", "postcode", "city", "region", "country")}
+    )
+
+
+async def snapshot_of(
+    session: AsyncSession,
+    document: Document,
+    *,
+    number: str | None,
+    settings: InvoicingSettings | None = None,
+) -> InvoiceSnapshot:
+    """The document as it would be (or was) issued: seller, buyer, lines and totals, frozen."""
+    tenant = await session.get_one(Tenant, document.tenant_id)
+    customer = await fetch(session, Party, document.customer_id, what="customer")
+    settings = settings or await get_settings(session)
+    lines, adjustments = await lines_of(session, document.id)
+    totals = compute_totals(
+        _line_inputs([_line_data(line) for line in lines]),
+        _adjustment_inputs([_adjustment_data(a) for a in adjustments]),
+        currency=document.currency,
+        prepaid=document.prepaid,
+    )
+    preceding_number = preceding_date = None
+    if document.credited_id is not None:
+        credited = await get_document(session, document.credited_id)
+        preceding_number, preceding_date = credited.number, credited.issue_date
+    logo = None
+    if settings.logo and settings.logo_type:
+        import base64
+
+        logo = f"data:{settings.logo_type};base64,{base64.b64encode(settings.logo).decode()}"
+    issue_date = document.issue_date or date.today()  # noqa: DTZ011 - previews only; issue sets the date
+    due_date = document.due_date or issue_date + timedelta(days=document.payment_terms_days)
+    return InvoiceSnapshot(
+        kind=document.kind,
+        number=number,
+        issue_date=issue_date,
+        currency=document.currency,
+        language=document.language,
+        seller=PartySnapshot(
+            name=tenant.legal_name or tenant.name,
+            address=_address(tenant.address or {}),
+            vat_id=tenant.vat_id,
+            company_id=tenant.company_id,
+            email=tenant.email,
+        ),
+        buyer=PartySnapshot(
+            name=customer.name,
+            address=_address(
+                {
+                    "line1": customer.address_line1,
+                    "line2": customer.address_line2,
+                    "postcode": customer.postcode,
+                    "city": customer.city,
+                    "region": customer.region,
+                    "country": customer.country,
+                }
+            ),
+            vat_id=customer.vat_id,
+            company_id=customer.company_id,
+            email=customer.email,
+        ),
+        lines=tuple(
+            LineSnapshot(
+                position=line.position,
+                description=line.description,
+                quantity=line.quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+                discount=line.discount,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+                net_amount=totals.line_nets[index],
+                exemption_reason=line.exemption_reason,
+            )
+            for index, line in enumerate(lines)
+        ),
+        totals=totals,
+        adjustments=tuple(
+            AdjustmentSnapshot(
+                is_charge=a.is_charge,
+                amount=a.amount,
+                reason=a.reason,
+                vat_category=a.vat_category,
+                vat_rate=a.vat_rate,
+            )
+            for a in adjustments
+        ),
+        due_date=due_date if document.kind == "invoice" else None,
+        payment_terms=f"{document.payment_terms_days} days" if document.kind == "invoice" else None,
+        buyer_reference=document.buyer_reference,
+        order_reference=document.order_reference,
+        notes=document.notes or None,
+        payment_iban=document.payment_iban or tenant.iban,
+        payment_bic=document.payment_bic or tenant.bic,
+        payment_reference=number,
+        preceding_number=preceding_number,
+        preceding_date=preceding_date,
+        branding=Branding(colour=settings.brand_colour, footer=settings.footer, logo_data_uri=logo),
+    )
+
+
+def _check_issuable(snapshot: InvoiceSnapshot) -> None:
+    """The EN 16931 rules a person can fix before issuing, named by the field to fix."""
+    errors: list[dict[str, str]] = []
+    if not snapshot.lines:
+        errors.append({"field": "lines", "message": "an invoice needs at least one line (BR-16)"})
+    if not snapshot.seller.address.country:
+        errors.append(
+            {"field": "seller.address.country", "message": "set your co-op's country in its settings (BR-09)"}
+        )
+    if not snapshot.buyer.address.country:
+        errors.append(
+            {"field": "customer.address.country", "message": "the customer needs a country (BR-11)"}
+        )
+    if any(line.vat_category == "S" for line in snapshot.lines) and not snapshot.seller.vat_id:
+        errors.append(
+            {
+                "field": "seller.vat_id",
+                "message": "standard-rated lines need your co-op's VAT number in its settings (BR-S-02)",
+            }
+        )
+    errors += validate_lines(
+        [
+            LineInput(
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+                discount=line.discount,
+                exemption_reason=line.exemption_reason,
+            )
+            for line in snapshot.lines
+        ],
+        [
+            AdjustmentInput(
+                is_charge=a.is_charge,
+                amount=a.amount,
+                vat_category=a.vat_category,
+                vat_rate=a.vat_rate,
+                reason=a.reason,
+            )
+            for a in snapshot.adjustments
+        ],
+        seller_vat_id=snapshot.seller.vat_id,
+        buyer_vat_id=snapshot.buyer.vat_id,
+        currency=snapshot.currency,
+    )
+    if errors:
+        raise InvalidInput(
+            "cannot issue: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
+        )
+
+
+async def issue_document(
+    session: AsyncSession, document_id: uuid.UUID, *, today: date, actor_id: uuid.UUID | None
+) -> Document:
+    """Issue a draft: check it, give it the next number of its series, freeze it, tell other modules.
+
+    The number is taken last, just before the caller commits, so the series' lock is held briefly.
+    """
+    document = await get_document(session, document_id)
+    if document.state != "draft":
+        raise Conflict(f"{document.number or 'this document'} is already issued")
+    if document.kind == "quote":
+        raise Conflict("a quote is not issued; convert it to an invoice")
+    document.issue_date = document.issue_date or today
+    document.due_date = document.due_date or document.issue_date + timedelta(days=document.payment_terms_days)
+    if document.kind == "credit_note":
+        document.due_date = None
+    settings = await get_settings(session)
+    draft = await snapshot_of(session, document, number=None, settings=settings)
+    _check_issuable(draft)
+    pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
+    number = await sequences.next_number(
+        session,
+        f"invoicing.{document.kind}",
+        pattern,
+        on=document.issue_date,
+        per_year=settings.number_per_year,
+    )
+    document.number = number
+    document.snapshot = snapshot_to_json(dataclasses.replace(draft, number=number, payment_reference=number))
+    document.state = "issued"
+    document.issued_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="invoice",
+        object_id=document.id,
+        action="issue",
+        changes={"number": document.number, "total_gross": str(document.total_gross)},
+    )
+    await events.publish(
+        session,
+        f"{'credit_note' if document.kind == 'credit_note' else 'invoice'}.issued",
+        {
+            "document_id": document.id,
+            "number": document.number,
+            "customer_id": document.customer_id,
+            "currency": document.currency,
+            "amount_due": document.amount_due,
+        },
+    )
+    return document
+
+
+async def settle(session: AsyncSession, invoice: Document, amount: Decimal) -> None:
+    """Record that ``amount`` of an issued invoice is paid or credited; the state follows from it."""
+    invoice.amount_settled = invoice.amount_settled + amount
+    was_paid = invoice.state == "paid"
+    if invoice.balance <= 0:
+        invoice.state = "paid"
+    elif invoice.amount_settled > 0:
+        invoice.state = "partially_paid"
+    else:
+        invoice.state = "issued"
+    if invoice.state == "paid" and not was_paid:
+        await events.publish(
+            session,
+            "invoice.paid",
+            {
+                "document_id": invoice.id,
+                "number": invoice.number,
+                "customer_id": invoice.customer_id,
+            },
+        )
+
+
+async def credit_invoice(
+    session: AsyncSession,
+    invoice_id: uuid.UUID,
+    lines: Sequence[LineData] | None,
+    *,
+    today: date,
+    reason: str,
+    actor_id: uuid.UUID | None,
+) -> Document:
+    """Issue a credit note for an issued invoice: all of it (voiding it), or the given lines.
+
+    The credit note settles the invoice's open balance; what exceeds it stays as the customer's credit.
+    """
+    from modules.invoicing.models import Allocation
+
+    invoice = await get_document(session, invoice_id)
+    if invoice.kind != "invoice" or invoice.state == "draft":
+        raise Conflict("only an issued invoice can be credited; a draft is simply changed or deleted")
+    previous = await session.scalars(select(Document).where(Document.credited_id == invoice.id))
+    already = sum((d.total_gross for d in previous if d.state != "draft"), Decimal(0))
+    if lines is None:
+        current, _ = await lines_of(session, invoice.id)
+        lines = [_line_data(line) for line in current]
+        adjustments = [_adjustment_data(a) for a in (await lines_of(session, invoice.id))[1]]
+    else:
+        adjustments = []
+    credit = Document(
+        id=uuid.uuid4(),
+        kind="credit_note",
+        state="draft",
+        customer_id=invoice.customer_id,
+        currency=invoice.currency,
+        language=invoice.language,
+        payment_terms_days=0,
+        credited_id=invoice.id,
+        notes=reason or f"Credit note for {invoice.number}",
+        prepaid=Decimal(0),
+    )
+    session.add(credit)
+    totals = await _replace_lines(session, credit, lines, adjustments, fresh=True)
+    if totals.gross <= 0:
+        raise InvalidInput.field("lines", "a credit note must credit a positive amount")
+    if already + totals.gross > invoice.total_gross:
+        raise Conflict(
+            f"{invoice.number} is {invoice.total_gross} {invoice.currency}; {already} is already credited, "
+            f"so at most {invoice.total_gross - already} can be credited"
+        )
+    await session.flush()
+    await issue_document(session, credit.id, today=today, actor_id=actor_id)
+    applied = min(credit.amount_due, max(invoice.balance, Decimal(0)))
+    if applied > 0:
+        session.add(Allocation(invoice_id=invoice.id, credit_note_id=credit.id, amount=applied))
+        credit.amount_settled = applied
+        await settle(session, invoice, applied)
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="invoice",
+        object_id=invoice.id,
+        action="credit",
+        changes={"credit_note": credit.number, "amount": str(totals.gross)},
+    )
+    return credit

@@ -1,0 +1,130 @@
+"""Quotes (estimates): written like an invoice, never issued, converted into a draft invoice when accepted.
+
+A quote is a ``Document`` of kind ``quote``: draft → converted. It gets its number from the
+``invoicing.quote`` series (the settings' ``quote_pattern``) when it is converted, so a quote that is
+never accepted burns no number and accepted quotes are numbered without gaps. The invoice made from it
+is an ordinary draft (no number until issued) whose ``source_id`` names the quote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit, sequences
+from core.errors import Conflict
+from modules.invoicing.models import Adjustment, Document, Line
+from modules.invoicing.services.documents import get_document, lines_of
+from modules.invoicing.services.settings import get_settings
+
+__all__ = ["convert_quote"]
+
+
+async def convert_quote(
+    session: AsyncSession, quote_id: uuid.UUID, *, today: date, actor_id: uuid.UUID | None
+) -> tuple[Document, Document]:
+    """Turn a quote into a new draft invoice with the same customer, lines, adjustments and references.
+
+    Returns ``(quote, invoice)``. Converting a quote twice is a ``Conflict``: the quote's row is moved
+    to ``converted`` with a conditional update first, so two concurrent conversions cannot both win.
+    """
+    quote = await get_document(session, quote_id)
+    if quote.kind != "quote":
+        raise Conflict("only a quote is converted into an invoice")
+    if quote.state != "draft":
+        raise Conflict(f"quote {quote.number} is already converted" if quote.number else "already converted")
+    moved = await session.execute(
+        update(Document)
+        .where(Document.id == quote.id, Document.state == "draft")
+        .values(state="converted")
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        raise Conflict("this quote is already converted")
+    await session.refresh(quote)
+    lines, adjustments = await lines_of(session, quote.id)
+    invoice = Document(
+        id=uuid.uuid4(),
+        kind="invoice",
+        state="draft",
+        customer_id=quote.customer_id,
+        currency=quote.currency,
+        language=quote.language,
+        payment_terms_days=quote.payment_terms_days,
+        buyer_reference=quote.buyer_reference,
+        order_reference=quote.order_reference,
+        notes=quote.notes,
+        payment_iban=quote.payment_iban,
+        payment_bic=quote.payment_bic,
+        source_id=quote.id,
+        prepaid=Decimal(0),
+        total_lines=quote.total_lines,
+        total_allowances=quote.total_allowances,
+        total_charges=quote.total_charges,
+        total_net=quote.total_net,
+        total_vat=quote.total_vat,
+        total_gross=quote.total_gross,
+        amount_due=quote.amount_due,
+    )
+    session.add(invoice)
+    await session.flush()
+    session.add_all(
+        Line(
+            document_id=invoice.id,
+            position=line.position,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            discount=line.discount,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            exemption_reason=line.exemption_reason,
+            net_amount=line.net_amount,
+        )
+        for line in lines
+    )
+    session.add_all(
+        Adjustment(
+            document_id=invoice.id,
+            position=a.position,
+            is_charge=a.is_charge,
+            amount=a.amount,
+            reason=a.reason,
+            vat_category=a.vat_category,
+            vat_rate=a.vat_rate,
+        )
+        for a in adjustments
+    )
+    if quote.number is None:
+        settings = await get_settings(session)
+        quote.issue_date = quote.issue_date or today
+        quote.number = await sequences.next_number(
+            session,
+            "invoicing.quote",
+            settings.quote_pattern,
+            on=quote.issue_date,
+            per_year=settings.number_per_year,
+        )
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="invoice",
+        object_id=quote.id,
+        action="convert",
+        changes={"number": quote.number, "invoice_id": str(invoice.id)},
+    )
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        object_type="invoice",
+        object_id=invoice.id,
+        action="create",
+        changes={"customer_id": str(invoice.customer_id), "kind": "invoice", "source_id": str(quote.id)},
+    )
+    return quote, invoice

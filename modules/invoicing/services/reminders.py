@@ -1,0 +1,419 @@
+"""Payment reminders for overdue invoices.
+
+A tenant configures the days after the due date at which each reminder level is sent
+(``InvoicingSettings.reminder_days``, e.g. ``[7, 21, 45]``). A run sends, per unpaid invoice, at most
+one reminder: the level after the last one sent, once the invoice is overdue by that level's days and
+(so that a late first run does not send every level on consecutive days) the previous reminder is at
+least as old as the gap between the two levels. Levels are never skipped and never sent twice: the
+reminder row (primary key: invoice and level) is written in the transaction that sends the mail, so
+a failed mail records nothing and the next run sends it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit, mail
+from core.db.base import utcnow
+from core.db.engine import Database
+from core.db.tenancy import all_tenants
+from core.models import Party, Tenant, TenantModule
+from core.money import format_money
+from core.settings import Settings
+from modules.invoicing.models import Document, Reminder
+from modules.invoicing.services.payments import OPEN_STATES
+from modules.invoicing.services.settings import get_settings
+
+__all__ = [
+    "ReminderOutcome",
+    "ReminderReport",
+    "reminder_message",
+    "send_due_reminders",
+    "tenants_with_invoicing",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_CONSECUTIVE_FAILURES = 3
+"""After this many mails in a row fail, the run stops: the server is down; the next run retries."""
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "Reminder {level}: invoice {number}",
+        "greeting": "Dear {customer},",
+        "1": "According to our records, invoice {number} of {issue_date} was due on {due_date} and has "
+        "not been paid in full yet. It may simply have slipped through; we would be grateful if you "
+        "could pay the open amount of {balance}.",
+        "2": "Invoice {number} of {issue_date} was due on {due_date}, {days} days ago, and despite our "
+        "previous reminder the open amount of {balance} has not reached us. Please pay it within the "
+        "next few days.",
+        "3": "Despite our reminders, invoice {number} of {issue_date}, due on {due_date}, is still unpaid. "
+        "This is our final reminder: please pay the open amount of {balance} without delay, or contact "
+        "us if something is wrong with the invoice.",
+        "pay_to": "Please transfer it to IBAN {iban}, quoting {number}.",
+        "attached": "The invoice is attached.",
+        "ignore": "If you have paid in the meantime, please disregard this message.",
+        "closing": "Kind regards,",
+    },
+    "fr": {
+        "subject": "Relance {level} : facture {number}",
+        "greeting": "Bonjour {customer},",
+        "1": "Sauf erreur de notre part, la facture {number} du {issue_date}, échue le {due_date}, n'a "
+        "pas encore été réglée en totalité. Il s'agit sans doute d'un oubli ; nous vous remercions de "
+        "bien vouloir régler le montant restant dû de {balance}.",
+        "2": "La facture {number} du {issue_date} est échue depuis le {due_date}, soit {days} jours, et "
+        "malgré notre précédente relance, le montant de {balance} ne nous est pas parvenu. Merci de le "
+        "régler dans les prochains jours.",
+        "3": "Malgré nos relances, la facture {number} du {issue_date}, échue le {due_date}, reste "
+        "impayée. Ceci est notre dernière relance : merci de régler sans délai le montant de {balance}, "
+        "ou de nous contacter si la facture pose un problème.",
+        "pay_to": "Merci d'effectuer le virement sur l'IBAN {iban} en indiquant {number}.",
+        "attached": "La facture est jointe à ce message.",
+        "ignore": "Si vous avez réglé entre-temps, merci de ne pas tenir compte de ce message.",
+        "closing": "Cordialement,",
+    },
+    "de": {
+        "subject": "Mahnung {level}: Rechnung {number}",
+        "greeting": "Guten Tag {customer},",
+        "1": "nach unseren Unterlagen war die Rechnung {number} vom {issue_date} am {due_date} fällig und "
+        "ist noch nicht vollständig bezahlt. Sicher ist sie nur untergegangen; bitte überweisen Sie den "
+        "offenen Betrag von {balance}.",
+        "2": "die Rechnung {number} vom {issue_date} war am {due_date} fällig, vor {days} Tagen, und trotz "
+        "unserer Erinnerung ist der offene Betrag von {balance} nicht bei uns eingegangen. Bitte "
+        "begleichen Sie ihn in den nächsten Tagen.",
+        "3": "trotz unserer Erinnerungen ist die Rechnung {number} vom {issue_date}, fällig am {due_date}, "
+        "noch immer unbezahlt. Dies ist unsere letzte Mahnung: Bitte zahlen Sie den offenen Betrag von "
+        "{balance} umgehend, oder melden Sie sich, falls mit der Rechnung etwas nicht stimmt.",
+        "pay_to": "Bitte überweisen Sie auf die IBAN {iban} mit dem Verwendungszweck {number}.",
+        "attached": "Die Rechnung liegt bei.",
+        "ignore": "Falls Sie inzwischen bezahlt haben, betrachten Sie diese Nachricht bitte als "
+        "gegenstandslos.",
+        "closing": "Mit freundlichen Grüßen",
+    },
+    "es": {
+        "subject": "Recordatorio {level}: factura {number}",
+        "greeting": "Estimado/a {customer}:",
+        "1": "Según nuestros registros, la factura {number} del {issue_date} venció el {due_date} y aún "
+        "no se ha pagado por completo. Quizá se haya pasado por alto; le agradeceríamos que abonara el "
+        "importe pendiente de {balance}.",
+        "2": "La factura {number} del {issue_date} venció el {due_date}, hace {days} días, y pese a "
+        "nuestro recordatorio anterior no hemos recibido el importe pendiente de {balance}. Le rogamos "
+        "que lo abone en los próximos días.",
+        "3": "Pese a nuestros recordatorios, la factura {number} del {issue_date}, vencida el {due_date}, "
+        "sigue sin pagarse. Este es nuestro último recordatorio: abone sin demora el importe pendiente "
+        "de {balance} o póngase en contacto con nosotros si hay algún problema con la factura.",
+        "pay_to": "Realice la transferencia al IBAN {iban} indicando {number}.",
+        "attached": "Adjuntamos la factura.",
+        "ignore": "Si ya ha realizado el pago, ignore este mensaje.",
+        "closing": "Atentamente,",
+    },
+    "it": {
+        "subject": "Sollecito {level}: fattura {number}",
+        "greeting": "Gentile {customer},",
+        "1": "dai nostri registri risulta che la fattura {number} del {issue_date}, scaduta il {due_date}, "
+        "non è ancora stata pagata per intero. Forse si tratta di una svista; le saremmo grati se volesse "
+        "saldare l'importo residuo di {balance}.",
+        "2": "la fattura {number} del {issue_date} è scaduta il {due_date}, {days} giorni fa, e nonostante "
+        "il nostro precedente sollecito l'importo residuo di {balance} non ci è pervenuto. La preghiamo "
+        "di saldarlo nei prossimi giorni.",
+        "3": "nonostante i nostri solleciti, la fattura {number} del {issue_date}, scaduta il {due_date}, "
+        "risulta ancora non pagata. Questo è il nostro ultimo sollecito: la preghiamo di saldare senza "
+        "indugio l'importo di {balance}, o di contattarci se la fattura presenta un problema.",
+        "pay_to": "Effettui il bonifico sull'IBAN {iban} indicando {number}.",
+        "attached": "In allegato la fattura.",
+        "ignore": "Se nel frattempo ha già pagato, non tenga conto di questo messaggio.",
+        "closing": "Cordiali saluti,",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderOutcome:
+    invoice_id: str
+    number: str | None
+    level: int
+    recipient: str
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class ReminderReport:
+    """What one run did, for the person or the scheduler that started it."""
+
+    tenant: str
+    today: date
+    sent: list[ReminderOutcome] = field(default_factory=list)
+    skipped: list[ReminderOutcome] = field(default_factory=list)
+    """Due, but not sendable (no e-mail address): reported on every run until fixed."""
+    failed: list[ReminderOutcome] = field(default_factory=list)
+    """The mail server did not take it; nothing was recorded, the next run tries again."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "today": self.today.isoformat(),
+            "sent": [asdict(o) for o in self.sent],
+            "skipped": [asdict(o) for o in self.skipped],
+            "failed": [asdict(o) for o in self.failed],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    invoice_id: uuid.UUID
+    number: str | None
+    level: int
+    email: str | None
+
+
+def _dated(value: datetime) -> date:
+    return value.date()
+
+
+def _next_level(
+    due_date: date, level: int, last_sent: datetime | None, days: list[int], today: date
+) -> int | None:
+    """The level to send today, if any: the one after ``level``, when its time has come."""
+    if level >= len(days):
+        return None
+    overdue = (today - due_date).days
+    if overdue < days[level]:
+        return None
+    if (
+        level > 0
+        and last_sent is not None
+        and (today - _dated(last_sent)).days < days[level] - days[level - 1]
+    ):
+        return None
+    return level + 1
+
+
+def reminder_message(
+    document: Document,
+    *,
+    level: int,
+    customer: str,
+    seller: str,
+    iban: str | None,
+    today: date,
+    attached: bool,
+) -> tuple[str, str]:
+    """The subject and text of reminder ``level`` for ``document``, in the document's language."""
+    words = _TEXTS.get(document.language, _TEXTS["en"])
+    language = document.language if document.language in _TEXTS else "en"
+    assert document.due_date is not None and document.issue_date is not None
+    values = {
+        "level": level,
+        "number": document.number or "",
+        "customer": customer,
+        "issue_date": format_date(document.issue_date, format="long", locale=language),
+        "due_date": format_date(document.due_date, format="long", locale=language),
+        "days": (today - document.due_date).days,
+        "balance": format_money(document.balance, document.currency, language),
+        "iban": iban or "",
+    }
+    body = [words["greeting"].format(**values), "", words[str(min(level, 3))].format(**values)]
+    if iban:
+        body += ["", words["pay_to"].format(**values)]
+    if attached:
+        body += ["", words["attached"]]
+    body += ["", words["ignore"], "", words["closing"], seller]
+    return words["subject"].format(**values), "\n".join(body) + "\n"
+
+
+async def _invoice_pdf(database: Database, document: Document) -> bytes | None:
+    """The invoice's stored PDF (made and stored on first use), where PDF rendering is installed."""
+    try:
+        from modules.invoicing.pdf import render_invoice_pdf_async
+    except ImportError:  # pragma: no cover - rendering is optional for reminders
+        return None
+    from modules.invoicing.api import stored_file
+    from modules.invoicing.snapshot import snapshot_from_json
+
+    if document.snapshot is None:
+        return None
+    snapshot = snapshot_from_json(document.snapshot)
+
+    async def make() -> bytes:
+        return await render_invoice_pdf_async(snapshot, facturx=True)
+
+    return await stored_file(database, document, "pdf", make)
+
+
+async def _candidates(session: AsyncSession, days: list[int], today: date) -> list[_Due]:
+    """Unpaid invoices whose next reminder level is due today, oldest due first."""
+    rows = await session.execute(
+        select(
+            Document.id,
+            Document.number,
+            Document.due_date,
+            Document.reminder_level,
+            Reminder.sent_at,
+            Party.email,
+        )
+        .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
+        .outerjoin(
+            Reminder,
+            and_(
+                Reminder.tenant_id == Document.tenant_id,
+                Reminder.document_id == Document.id,
+                Reminder.level == Document.reminder_level,
+            ),
+        )
+        .where(
+            Document.kind == "invoice",
+            Document.state.in_(OPEN_STATES),
+            Document.amount_due > Document.amount_settled,
+            Document.due_date <= today - timedelta(days=days[0]),
+            Document.reminder_level < len(days),
+        )
+        .order_by(Document.due_date, Document.id)
+    )
+    due: list[_Due] = []
+    for invoice_id, number, due_date, level, last_sent, email in rows:
+        next_level = None if due_date is None else _next_level(due_date, level, last_sent, days, today)
+        if next_level is not None:
+            due.append(_Due(invoice_id, number, next_level, (email or "").strip() or None))
+    return due
+
+
+async def _send_one(
+    database: Database,
+    tenant_id: uuid.UUID,
+    due: _Due,
+    *,
+    config: mail.SmtpConfig,
+    today: date,
+    actor_id: uuid.UUID | None,
+) -> bool:
+    """Send one reminder and record it in the same transaction; False when another run got there first.
+
+    Raises ``MailError`` when the server does not take it (and then nothing is recorded).
+    """
+    assert due.email is not None
+    async with database.session(write=False, tenant_id=tenant_id) as reader:
+        issued = await reader.get_one(Document, (tenant_id, due.invoice_id))
+    pdf = await _invoice_pdf(database, issued)
+    async with database.transaction(tenant_id=tenant_id) as session:
+        document = await session.scalar(
+            select(Document)
+            .where(Document.id == due.invoice_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if (
+            document is None
+            or document.state not in OPEN_STATES
+            or document.balance <= 0
+            or document.reminder_level != due.level - 1
+        ):
+            return False
+        tenant = await session.get_one(Tenant, tenant_id)
+        customer = await session.get_one(Party, (tenant_id, document.customer_id))
+        snapshot = document.snapshot or {}
+        seller = str((snapshot.get("seller") or {}).get("name") or tenant.legal_name or tenant.name)
+        iban = snapshot.get("payment_iban") or tenant.iban
+        subject, text = reminder_message(
+            document,
+            level=due.level,
+            customer=customer.name,
+            seller=seller,
+            iban=iban,
+            today=today,
+            attached=pdf is not None,
+        )
+        session.add(Reminder(document_id=document.id, level=due.level, recipient=due.email, sent_at=utcnow()))
+        document.reminder_level = due.level
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            object_type="invoice",
+            object_id=document.id,
+            action="remind",
+            changes={"level": due.level, "recipient": due.email},
+        )
+        try:
+            await session.flush()
+        except IntegrityError:
+            return False  # this level was recorded by a concurrent run
+        attachments = (
+            [mail.Attachment(f"{document.number}.pdf", pdf, "application/pdf")] if pdf is not None else []
+        )
+        message = mail.build_message(
+            sender=config.sender,
+            to=[due.email],
+            subject=subject,
+            text=text,
+            attachments=attachments,
+            reply_to=tenant.email or None,
+        )
+        await mail.send(config, message)
+    return True
+
+
+async def send_due_reminders(
+    database: Database,
+    tenant_id: uuid.UUID,
+    *,
+    today: date,
+    settings: Settings,
+    actor_id: uuid.UUID | None = None,
+) -> ReminderReport:
+    """Send every reminder due on ``today`` in one tenant; each in its own transaction."""
+    async with database.transaction(tenant_id=tenant_id) as session:
+        tenant = await session.get_one(Tenant, tenant_id)
+        invoicing = await get_settings(session)
+        days = sorted({int(d) for d in invoicing.reminder_days or () if int(d) >= 0})
+        config = mail.smtp_config(settings, invoicing.smtp)
+    report = ReminderReport(tenant=tenant.slug, today=today)
+    if not days:
+        return report
+    async with database.session(write=False, tenant_id=tenant_id) as session:
+        candidates = await _candidates(session, days, today)
+    failures = 0
+    for due in candidates:
+        outcome = ReminderOutcome(str(due.invoice_id), due.number, due.level, due.email or "")
+        if due.email is None:
+            report.skipped.append(_with(outcome, "the customer has no e-mail address"))
+            continue
+        if failures >= MAX_CONSECUTIVE_FAILURES:
+            report.failed.append(_with(outcome, "not tried: the mail server failed repeatedly"))
+            continue
+        try:
+            sent = await _send_one(database, tenant_id, due, config=config, today=today, actor_id=actor_id)
+        except mail.MailError as exc:
+            failures += 1
+            log.warning("reminder %s for %s not sent: %s", due.level, due.number, exc.detail)
+            report.failed.append(_with(outcome, exc.detail))
+            continue
+        failures = 0
+        if sent:
+            report.sent.append(outcome)
+    return report
+
+
+def _with(outcome: ReminderOutcome, reason: str) -> ReminderOutcome:
+    return ReminderOutcome(outcome.invoice_id, outcome.number, outcome.level, outcome.recipient, reason)
+
+
+async def tenants_with_invoicing(database: Database) -> list[tuple[uuid.UUID, str, date]]:
+    """Every tenant with invoicing switched on: id, slug and the calendar day it is there."""
+    async with database.session(write=False) as session:
+        rows = await session.execute(
+            select(Tenant.id, Tenant.slug, Tenant.timezone)
+            .join(TenantModule, TenantModule.tenant_id == Tenant.id)
+            .where(TenantModule.module == "invoicing")
+            .order_by(Tenant.slug)
+            .execution_options(**all_tenants())
+        )
+        return [(tid, slug, datetime.now(ZoneInfo(tz or "UTC")).date()) for tid, slug, tz in rows]

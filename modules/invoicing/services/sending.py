@@ -1,0 +1,205 @@
+"""Sending an issued invoice or credit note by e-mail, with its Factur-X PDF attached.
+
+The attachment is the stored PDF (the one every download returns), so what the customer receives is
+byte for byte what the bookkeeper can download. The mail goes through the tenant's own SMTP server
+where its settings name one, else the install's. ``sent_at`` and the audit entry are written only after
+the server accepted the message: a failure (``MailError``, 502) leaves nothing recorded, so the
+bookkeeper can simply send again. No database transaction is open while the PDF is rendered or the
+mail server is talked to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from sqlalchemy import select
+
+from core import audit, mail
+from core.db.base import utcnow
+from core.db.engine import Database
+from core.db.lookup import fetch
+from core.errors import Conflict, InvalidInput
+from core.models import Party, Tenant
+from core.settings import Settings
+from modules.invoicing.i18n import language_of
+from modules.invoicing.models import Document, InvoicingSettings
+
+__all__ = ["MAX_RECIPIENTS", "SentMail", "check_recipients", "send_document"]
+
+MAX_RECIPIENTS = 10
+MAX_MESSAGE = 5000
+
+PdfMaker = Callable[[Document], Awaitable[bytes]]
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "invoice": "Invoice",
+        "credit_note": "Credit note",
+        "subject": "{title} {number} from {seller}",
+        "hello": "Hello,",
+        "body_invoice": "Please find attached invoice {number} of {date} for {amount}.",
+        "body_credit_note": "Please find attached credit note {number} of {date} for {amount}.",
+        "due": "It is due on {due}.",
+        "regards": "Kind regards,",
+    },
+    "fr": {
+        "invoice": "Facture",
+        "credit_note": "Avoir",
+        "subject": "{title} {number} de {seller}",
+        "hello": "Bonjour,",
+        "body_invoice": "Veuillez trouver ci-joint la facture {number} du {date} d'un montant de {amount}.",
+        "body_credit_note": "Veuillez trouver ci-joint l'avoir {number} du {date} d'un montant de {amount}.",
+        "due": "Elle est payable au plus tard le {due}.",
+        "regards": "Cordialement,",
+    },
+    "de": {
+        "invoice": "Rechnung",
+        "credit_note": "Gutschrift",
+        "subject": "{title} {number} von {seller}",
+        "hello": "Guten Tag,",
+        "body_invoice": "anbei erhalten Sie die Rechnung {number} vom {date} über {amount}.",
+        "body_credit_note": "anbei erhalten Sie die Gutschrift {number} vom {date} über {amount}.",
+        "due": "Sie ist fällig am {due}.",
+        "regards": "Mit freundlichen Grüßen",
+    },
+    "es": {
+        "invoice": "Factura",
+        "credit_note": "Factura rectificativa",
+        "subject": "{title} {number} de {seller}",
+        "hello": "Buenos días:",
+        "body_invoice": "Adjuntamos la factura {number} del {date} por un importe de {amount}.",
+        "body_credit_note": (
+            "Adjuntamos la factura rectificativa {number} del {date} por un importe de {amount}."
+        ),
+        "due": "Vence el {due}.",
+        "regards": "Atentamente,",
+    },
+    "it": {
+        "invoice": "Fattura",
+        "credit_note": "Nota di credito",
+        "subject": "{title} {number} da {seller}",
+        "hello": "Gentile cliente,",
+        "body_invoice": "in allegato trova la fattura {number} del {date} per un importo di {amount}.",
+        "body_credit_note": (
+            "in allegato trova la nota di credito {number} del {date} per un importo di {amount}."
+        ),
+        "due": "La scadenza è il {due}.",
+        "regards": "Cordiali saluti,",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SentMail:
+    document: Document
+    recipients: tuple[str, ...]
+
+
+def check_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
+    """Plain e-mail addresses, at most ``MAX_RECIPIENTS``, no header tricks."""
+    if len(addresses) > MAX_RECIPIENTS:
+        raise InvalidInput.field("to", f"at most {MAX_RECIPIENTS} recipients")
+    clean: list[str] = []
+    for index, raw in enumerate(addresses):
+        address = raw.strip()
+        name, parsed = parseaddr(address)
+        local, _, domain = parsed.rpartition("@")
+        if (
+            not local
+            or "." not in domain
+            or parsed != address
+            or name
+            or any(c in address for c in "\r\n<>,; ")
+            or len(address) > 254
+        ):
+            raise InvalidInput.field(f"to[{index}]", f"{raw!r} is not an e-mail address")
+        if address.lower() not in (c.lower() for c in clean):
+            clean.append(address)
+    return tuple(clean)
+
+
+def mail_text(document: Document, *, seller: str, message: str | None) -> tuple[str, str]:
+    """The subject and the text of the mail, in the document's language."""
+    language = language_of(document.language)
+    words = _TEXTS.get(language, _TEXTS["en"])
+    kind = "credit_note" if document.kind == "credit_note" else "invoice"
+    locale = {"en": "en_GB"}.get(language, language)
+    body = words[f"body_{kind}"].format(
+        number=document.number,
+        date=format_date(document.issue_date, format="long", locale=locale) if document.issue_date else "",
+        amount=format_currency(document.total_gross, document.currency, locale=locale),
+    )
+    if kind == "invoice" and document.due_date:
+        body += " " + words["due"].format(due=format_date(document.due_date, format="long", locale=locale))
+    paragraphs = [words["hello"], body]
+    if message and message.strip():
+        paragraphs.append(message.strip())
+    paragraphs.append(f"{words['regards']}\n{seller}")
+    subject = words["subject"].format(title=words[kind], number=document.number, seller=seller)
+    return subject, "\n\n".join(paragraphs) + "\n"
+
+
+async def send_document(
+    database: Database,
+    install: Settings,
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    *,
+    make_pdf: PdfMaker,
+    to: Sequence[str] | None,
+    message: str | None,
+    actor_id: uuid.UUID | None,
+) -> SentMail:
+    """E-mail an issued document to its customer (or to ``to``) with its PDF, then record it."""
+    if message is not None and len(message) > MAX_MESSAGE:
+        raise InvalidInput.field("message", f"must be at most {MAX_MESSAGE} characters")
+    async with database.session(write=False, tenant_id=tenant_id) as session:
+        document = await fetch(session, Document, document_id, what="invoice")
+        if document.kind == "quote":
+            raise Conflict("a quote is converted into an invoice, and the invoice is sent once issued")
+        if document.state == "draft":
+            raise Conflict("only an issued document is sent; issue the draft first")
+        customer = await fetch(session, Party, document.customer_id, what="customer")
+        tenant = await session.get_one(Tenant, tenant_id)
+        settings = await session.scalar(select(InvoicingSettings))
+        override: dict[str, Any] = dict(settings.smtp) if settings is not None and settings.smtp else {}
+    recipients = check_recipients(to) if to else ()
+    if not recipients:
+        if not customer.email:
+            raise InvalidInput.field(
+                "to", "the customer has no e-mail address; give one in 'to' or on the customer"
+            )
+        recipients = (customer.email,)
+    seller = tenant.legal_name or tenant.name
+    pdf = await make_pdf(document)
+    config = mail.smtp_config(install, override)
+    subject, text = mail_text(document, seller=seller, message=message)
+    email = mail.build_message(
+        sender=config.sender,
+        to=recipients,
+        subject=subject,
+        text=text,
+        attachments=[mail.Attachment(f"{document.number}.pdf", pdf, "application/pdf")],
+        reply_to=tenant.email or None,
+    )
+    email.replace_header("From", formataddr((seller, config.sender)))
+    await mail.send(config, email)
+    async with database.transaction(tenant_id=tenant_id) as session:
+        document = await fetch(session, Document, document_id, what="invoice")
+        document.sent_at = utcnow()
+        await session.flush()
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            object_type="invoice",
+            object_id=document.id,
+            action="send",
+            changes={"number": document.number, "to": list(recipients), "subject": subject},
+        )
+    return SentMail(document=document, recipients=recipients)

@@ -1,0 +1,14 @@
+"""The invoicing pages under /t/{tenant}/: the invoice list, the draft editor with live totals, one
+invoice with its actions, and a customer's account. Members see and download their own invoices."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from modules.invoicing.web_document import DOCUMENT_PAGES
+from modules.invoicing.web_editor import EDITOR_PAGES
+from modules.invoicing.web_list import LIST_PAGES
+
+__all__ = ["INVOICE_PAGES"]
+
+INVOICE_PAGES: list[ControllerRouterHandler] = [*LIST_PAGES, *EDITOR_PAGES, *DOCUMENT_PAGES]

@@ -1,0 +1,202 @@
+"""An invoice's life in a real browser against a real server: the demo co-op's owner fills in the co-op's
+legal details, writes an invoice in the editor for a member business (watching the totals follow the
+lines), saves it, issues it and downloads its PDF."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+COOP = str(Path(sys.executable).parent / "coop")
+SCREENSHOT = Path(os.environ.get("COOPSTACK_E2E_INVOICE_SCREENSHOT", "/tmp/invoice.png"))
+DEMO_EMAIL = "demo@coopstack.test"
+DEMO_PASSWORD = "demo-coop-2026"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _coop(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([COOP, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"coop {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh install with the demo co-op (every module on), served by ``coop serve``; yields its URL."""
+    _need_chromium()
+    home = tmp_path_factory.mktemp("e2e-invoice")
+    env = {
+        **os.environ,
+        "COOPSTACK_DATABASE_URL": f"sqlite:///{home / 'e2e.db'}",
+        "COOPSTACK_VAR_DIR": str(home / "var"),
+        "COOPSTACK_PASSWORD_TIME_COST": "1",
+        "COOPSTACK_PASSWORD_MEMORY_KIB": "1024",
+    }
+    _coop(env, "db", "upgrade")
+    assert DEMO_EMAIL in _coop(env, "demo")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = home / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [COOP, "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server never became healthy:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+
+def test_an_owner_writes_issues_and_downloads_an_invoice(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1360, "height": 1000}, accept_downloads=True)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+
+            page.goto(f"{server}/t/demo/invoices")
+            expect(page).to_have_url(re.compile(r"/login\?next="))
+            page.get_by_label("E-mail").fill(DEMO_EMAIL)
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("heading", name="Invoices", level=1)).to_be_visible()
+
+            # An invoice names its seller: the co-op's legal details come first.
+            page.goto(f"{server}/t/demo/settings")
+            page.get_by_label("Legal name").fill("Demo Co-op SCIC")
+            page.get_by_label("VAT number").fill("FR40303265045")
+            page.get_by_label("Street and number").fill("3 rue des Halles")
+            page.get_by_label("Postcode").fill("69001")
+            page.get_by_label("City").fill("Lyon")
+            page.get_by_label("Country").fill("FR")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("status")).to_contain_text("saved")
+
+            page.get_by_role("link", name="Invoices", exact=True).click()
+            page.get_by_role("link", name="New invoice").click()
+            expect(page.get_by_role("heading", name="New invoice", level=1)).to_be_visible()
+            page.get_by_role("combobox", name="Customer").select_option(label="Green Grocers SCOP (FR)")
+            page.get_by_label("Line 1 description").fill("Vegetable boxes")
+            page.get_by_label("Line 1 quantity").fill("2")
+            page.get_by_label("Line 1 unit price").fill("10.00")
+            page.get_by_label("Line 1 VAT rate in percent").fill("20")
+            totals = page.locator("#totals")
+            expect(page.locator("#total-gross")).to_have_text("€24.00")
+            expect(page.get_by_label("Line 1 net amount")).to_have_text("20.00")
+
+            page.get_by_role("button", name="Add line").click()
+            expect(page.get_by_label("Line 2 description")).to_be_focused()
+            expect(page.get_by_label("Line 2 VAT rate in percent")).to_have_value("20")
+            page.get_by_label("Line 2 description").fill("Delivery")
+            page.get_by_label("Line 2 unit price").fill("5")
+            expect(page.locator("#total-gross")).to_have_text("€30.00")
+            page.get_by_label("Line 2 quantity").fill("x")
+            expect(totals).to_contain_text("Line 2, quantity")
+            expect(page.locator("#total-gross")).to_have_text("€24.00")
+            page.get_by_label("Line 2 quantity").fill("1")
+            expect(page.locator("#total-gross")).to_have_text("€30.00")
+            page.screenshot(path=str(SCREENSHOT.with_name(SCREENSHOT.stem + "-editor.png")), full_page=True)
+
+            page.get_by_label("Line 2 unit price").fill("five")
+            page.get_by_role("button", name="Save draft").click()
+            expect(page.get_by_role("alert")).to_contain_text("Line 2, unit price")
+            expect(page.get_by_label("Line 2 unit price")).to_have_attribute("aria-invalid", "true")
+            expect(page.get_by_label("Line 1 description")).to_have_value("Vegetable boxes")
+            page.screenshot(path=str(SCREENSHOT.with_name(SCREENSHOT.stem + "-errors.png")), full_page=True)
+            page.get_by_label("Line 2 unit price").fill("5")
+            page.get_by_role("button", name="Save draft").click()
+            expect(page.get_by_role("status")).to_contain_text("The draft is saved.")
+            expect(page.get_by_role("heading", name="Draft invoice", level=1)).to_be_visible()
+            expect(page.get_by_role("link", name="Preview PDF")).to_be_visible()
+
+            page.get_by_role("button", name="Issue").click()
+            expect(page.get_by_role("status")).to_contain_text(re.compile(r"Issued as INV-\d{4}-\d{5}"))
+            heading = page.get_by_role("heading", level=1)
+            expect(heading).to_have_text(re.compile(r"Invoice INV-\d{4}-\d{5}"))
+            number = heading.inner_text().removeprefix("Invoice ").strip()
+            expect(page.locator("#document-total")).to_have_text("€30.00")
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            download_link = page.get_by_role("link", name="Download PDF")
+            expect(download_link).to_be_visible()
+            with page.expect_download() as download_info:
+                download_link.click()
+            download = download_info.value
+            assert download.suggested_filename == f"{number}.pdf"
+            content = Path(download.path()).read_bytes()
+            assert content.startswith(b"%PDF"), content[:40]
+
+            page.get_by_role("link", name="Invoices", exact=True).click()
+            row = page.get_by_role("row").filter(has=page.get_by_role("link", name=number))
+            expect(row).to_contain_text("Green Grocers SCOP")
+            expect(row).to_contain_text("€30.00")
+            expect(row).to_contain_text("Open")
+            page.screenshot(path=str(SCREENSHOT.with_name(SCREENSHOT.stem + "-list.png")), full_page=True)
+
+            row.get_by_role("link", name="Green Grocers SCOP").click()
+            expect(page.get_by_role("heading", name="Green Grocers SCOP", level=1)).to_be_visible()
+            balance = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="EUR"))
+            expect(balance).to_contain_text("€30.00")
+            expect(page.get_by_role("link", name=number)).to_be_visible()
+            page.screenshot(path=str(SCREENSHOT.with_name(SCREENSHOT.stem + "-customer.png")), full_page=True)
+        finally:
+            browser.close()

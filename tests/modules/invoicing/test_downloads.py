@@ -1,0 +1,54 @@
+"""What a bookkeeper downloads: the PDF (Factur-X once issued), the CII and UBL XML."""
+
+from __future__ import annotations
+
+import io
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from pypdf import PdfReader
+
+from modules.invoicing.einvoice import check_cii, check_ubl
+from tests.conftest import Coop
+from tests.modules.invoicing.conftest import invoice_body, make_customer
+
+
+async def test_an_issued_invoice_downloads_as_the_same_factur_x_pdf_every_time(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    customer = await make_customer(client, shop, locale="fr")
+    draft = (
+        await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+        )
+    ).json()
+    preview = await client.get(f"{shop.api}/invoices/{draft['id']}/pdf", headers=shop.owner.headers)
+    assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
+    assert not PdfReader(io.BytesIO(preview.content)).attachments
+    issued = (
+        await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+    ).json()
+    first = await client.get(f"{shop.api}/invoices/{draft['id']}/pdf", headers=shop.owner.headers)
+    second = await client.get(f"{shop.api}/invoices/{draft['id']}/pdf", headers=shop.owner.headers)
+    assert first.headers["content-type"] == "application/pdf"
+    assert first.content == second.content
+    reader = PdfReader(io.BytesIO(first.content))
+    assert issued["number"] in reader.pages[0].extract_text()
+    xml = await client.get(f"{shop.api}/invoices/{draft['id']}/facturx.xml", headers=shop.owner.headers)
+    assert reader.attachments["factur-x.xml"] == [xml.content]
+    assert check_cii(xml.content) == []
+    ubl = await client.get(f"{shop.api}/invoices/{draft['id']}/ubl.xml", headers=shop.owner.headers)
+    assert ubl.status_code == 200 and check_ubl(ubl.content) == []
+    assert issued["number"].encode() in ubl.content
+
+
+async def test_a_drafts_xml_is_refused_until_issued(client: AsyncTestClient[Litestar], shop: Coop) -> None:
+    customer = await make_customer(client, shop)
+    draft = (
+        await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+        )
+    ).json()
+    answer = await client.get(f"{shop.api}/invoices/{draft['id']}/facturx.xml", headers=shop.owner.headers)
+    assert 400 <= answer.status_code < 500
+    assert answer.headers["content-type"].startswith("application/problem+json")

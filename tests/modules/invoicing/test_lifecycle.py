@@ -1,0 +1,256 @@
+"""Drafts, issue, immutability, credit notes: the life of an invoice through the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import Coop, World
+from tests.modules.invoicing.conftest import invoice_body, make_customer
+
+
+async def test_a_draft_has_totals_and_no_number(client: AsyncTestClient[Litestar], shop: Coop) -> None:
+    customer = await make_customer(client, shop)
+    answer = await client.post(
+        f"{shop.api}/invoices",
+        headers=shop.owner.headers,
+        json=invoice_body(
+            customer["id"], ("Vegetable boxes", "2", "10.00", "20"), ("Delivery", "1", "4.99", "5.5")
+        ),
+    )
+    assert answer.status_code == 201, answer.text
+    draft = answer.json()
+    assert (draft["state"], draft["number"]) == ("draft", None)
+    assert (draft["total_net"], draft["total_vat"], draft["total_gross"], draft["amount_due"]) == (
+        "24.99",
+        "4.27",
+        "29.26",
+        "29.26",
+    )
+
+
+async def test_issuing_gives_consecutive_numbers_and_freezes_the_invoice(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    customer = await make_customer(client, shop)
+    numbers = []
+    for _ in range(3):
+        draft = (
+            await client.post(
+                f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+            )
+        ).json()
+        issued = await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+        assert issued.status_code == 200, issued.text
+        assert issued.json()["state"] == "issued"
+        numbers.append(issued.json()["number"])
+    year = numbers[0].split("-")[1]
+    assert numbers == [f"INV-{year}-00001", f"INV-{year}-00002", f"INV-{year}-00003"]
+    last = draft["id"]
+    change = await client.patch(
+        f"{shop.api}/invoices/{last}", json={"notes": "changed"}, headers=shop.owner.headers
+    )
+    assert change.status_code == 409
+    assert (await client.delete(f"{shop.api}/invoices/{last}", headers=shop.owner.headers)).status_code == 409
+    again = await client.post(f"{shop.api}/invoices/{last}/issue", headers=shop.owner.headers)
+    assert again.status_code == 409
+    assert (await client.get(f"{shop.api}/invoices/{last}", headers=shop.owner.headers)).json()["notes"] == ""
+
+
+async def test_a_deleted_draft_burns_no_number(client: AsyncTestClient[Litestar], shop: Coop) -> None:
+    customer = await make_customer(client, shop)
+    doomed = (
+        await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+        )
+    ).json()
+    assert (
+        await client.delete(f"{shop.api}/invoices/{doomed['id']}", headers=shop.owner.headers)
+    ).status_code == 204
+    kept = (
+        await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+        )
+    ).json()
+    issued = (await client.post(f"{shop.api}/invoices/{kept['id']}/issue", headers=shop.owner.headers)).json()
+    assert issued["number"].endswith("-00001")
+
+
+async def test_a_customer_without_a_country_cannot_be_invoiced_until_fixed(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    bare = (
+        await client.post(
+            f"{shop.api}/parties", json={"kind": "person", "name": "No Address"}, headers=shop.owner.headers
+        )
+    ).json()
+    draft = (
+        await client.post(f"{shop.api}/invoices", json=invoice_body(bare["id"]), headers=shop.owner.headers)
+    ).json()
+    refused = await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+    assert refused.status_code == 422
+    assert "BR-11" in refused.text
+    assert (await client.get(f"{shop.api}/invoices/{draft['id']}", headers=shop.owner.headers)).json()[
+        "number"
+    ] is None
+    await client.patch(
+        f"{shop.api}/parties/{bare['id']}",
+        json={"address": {"country": "BE", "city": "Gent"}},
+        headers=shop.owner.headers,
+    )
+    issued = await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+    assert issued.status_code == 200
+    assert issued.json()["number"].endswith("-00001")
+
+
+async def test_bad_lines_are_refused_with_the_field_named(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    customer = await make_customer(client, shop)
+    cases = [
+        ({"description": "x", "quantity": "1", "unit_price": 10.5, "vat_rate": "20"}, None),
+        ({"description": "x", "quantity": "1", "unit_price": "abc", "vat_rate": "20"}, "lines[0].unit_price"),
+        ({"description": "x", "quantity": "1", "unit_price": "-3", "vat_rate": "20"}, "lines[0]"),
+        (
+            {"description": "x", "quantity": "1", "unit_price": "1.123456", "vat_rate": "20"},
+            "lines[0].unit_price",
+        ),
+        ({"description": "", "quantity": "1", "unit_price": "1", "vat_rate": "20"}, "lines[0].description"),
+    ]
+    for line, field in cases:
+        answer = await client.post(
+            f"{shop.api}/invoices",
+            headers=shop.owner.headers,
+            json={"customer_id": customer["id"], "lines": [line]},
+        )
+        assert answer.status_code in (400, 422), (line, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        if field:
+            assert any(e["field"].startswith(field) for e in answer.json()["errors"]), answer.text
+    listing = await client.get(f"{shop.api}/invoices", params={"state": "draft"}, headers=shop.owner.headers)
+    assert listing.json()["items"] == []
+
+
+async def test_a_full_credit_note_voids_the_invoice(client: AsyncTestClient[Litestar], shop: Coop) -> None:
+    customer = await make_customer(client, shop)
+    draft = (
+        await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+        )
+    ).json()
+    invoice = (
+        await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+    ).json()
+    credit = await client.post(
+        f"{shop.api}/invoices/{invoice['id']}/credit",
+        json={"reason": "Wrong customer"},
+        headers=shop.owner.headers,
+    )
+    assert credit.status_code == 201, credit.text
+    note = credit.json()
+    assert note["kind"] == "credit_note" and note["state"] != "draft"
+    assert note["number"].startswith("CN-") and note["credited_id"] == invoice["id"]
+    assert note["total_gross"] == invoice["total_gross"]
+    after = (await client.get(f"{shop.api}/invoices/{invoice['id']}", headers=shop.owner.headers)).json()
+    assert (after["state"], after["balance"]) == ("paid", "0.00")
+    twice = await client.post(
+        f"{shop.api}/invoices/{invoice['id']}/credit", json={}, headers=shop.owner.headers
+    )
+    assert twice.status_code == 409
+
+
+async def test_a_partial_credit_note_lowers_the_balance(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    customer = await make_customer(client, shop)
+    draft = (
+        await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+        )
+    ).json()
+    invoice = (
+        await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+    ).json()
+    partial = {
+        "lines": [
+            {"description": "One box was damaged", "quantity": "1", "unit_price": "10.00", "vat_rate": "20"}
+        ]
+    }
+    note = await client.post(
+        f"{shop.api}/invoices/{invoice['id']}/credit", json=partial, headers=shop.owner.headers
+    )
+    assert note.status_code == 201, note.text
+    after = (await client.get(f"{shop.api}/invoices/{invoice['id']}", headers=shop.owner.headers)).json()
+    assert (after["state"], after["total_gross"], after["balance"]) == ("partially_paid", "24.00", "12.00")
+
+
+async def test_concurrent_issues_give_gapless_numbers(app: Litestar, shop: Coop) -> None:
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as parallel:
+            customer = (
+                await parallel.post(
+                    f"{shop.api}/parties",
+                    headers=shop.owner.headers,
+                    json={"kind": "organisation", "name": "Busy Buyer", "address": {"country": "FR"}},
+                )
+            ).json()
+            drafts = [
+                (
+                    await parallel.post(
+                        f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+                    )
+                ).json()["id"]
+                for _ in range(12)
+            ]
+            answers = await asyncio.gather(
+                *(parallel.post(f"{shop.api}/invoices/{d}/issue", headers=shop.owner.headers) for d in drafts)
+            )
+    finally:
+        await app.state.db.dispose()  # its connections belong to this loop, not to the test client's
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200]
+    numbers = sorted(int(a.json()["number"].rsplit("-", 1)[1]) for a in answers)
+    assert numbers == list(range(1, 13))
+
+
+async def test_the_module_is_invisible_where_it_is_off(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    plain = await world.coop()
+    answer = await client.get(f"{plain.api}/invoices", headers=plain.owner.headers)
+    assert answer.status_code == 404
+
+
+async def test_a_member_sees_only_its_own_issued_invoices(
+    client: AsyncTestClient[Litestar], world: World, shop: Coop
+) -> None:
+    mine = await make_customer(client, shop, name="Member Business")
+    other = await make_customer(client, shop, name="Someone Else")
+    ids = {}
+    for customer in (mine, other):
+        draft = (
+            await client.post(
+                f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+            )
+        ).json()
+        await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+        ids[customer["name"]] = draft["id"]
+    hidden_draft = (
+        await client.post(f"{shop.api}/invoices", json=invoice_body(mine["id"]), headers=shop.owner.headers)
+    ).json()
+    import uuid
+
+    member = await world.join(shop, "member", party_id=uuid.UUID(mine["id"]))
+    listing = (await client.get(f"{shop.api}/invoices", headers=member.headers)).json()
+    assert [i["id"] for i in listing["items"]] == [ids["Member Business"]]
+    assert (
+        await client.get(f"{shop.api}/invoices/{ids['Someone Else']}", headers=member.headers)
+    ).status_code == 404
+    assert (
+        await client.get(f"{shop.api}/invoices/{hidden_draft['id']}", headers=member.headers)
+    ).status_code == 404
+    refused = await client.post(f"{shop.api}/invoices", json=invoice_body(mine["id"]), headers=member.headers)
+    assert refused.status_code == 403

@@ -1,0 +1,281 @@
+"""Reminders for overdue invoices, delivered to a real local SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import anyio
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from core.cli import main
+from core.db.engine import Database
+from core.settings import Settings
+from modules.invoicing.models import Document, Reminder
+from modules.invoicing.services.reminders import ReminderReport, send_due_reminders
+from modules.invoicing.services.settings import get_settings
+from tests.conftest import Coop, World
+from tests.modules.invoicing.conftest import invoice_body
+
+Client = AsyncTestClient[Litestar]
+TODAY = date.today()  # noqa: DTZ011 - the test co-ops live in UTC
+
+
+class Inbox:
+    """An SMTP handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        parsed = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+class MailServer:
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailServer]:
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def coop(world: World, database: Database, smtp: MailServer) -> Coop:
+    """A co-op with invoicing on, mailing through the local server, reminding at 7, 21 and 45 days."""
+    found = await world.coop(modules=("invoicing",))
+    async with database.transaction(tenant_id=found.id) as session:
+        settings = await get_settings(session)
+        settings.reminder_days = [7, 21, 45]
+        settings.smtp = {"host": "127.0.0.1", "port": smtp.port, "sender": "accounts@coop.test"}
+    return found
+
+
+async def customer(client: Client, coop: Coop, *, email: str | None, locale: str | None = None) -> str:
+    body: dict[str, Any] = {
+        "kind": "organisation",
+        "name": "Slow Payer SARL",
+        "address": {"line1": "2 quai Sud", "postcode": "69002", "city": "Lyon", "country": "FR"},
+    }
+    if email:
+        body["email"] = email
+    if locale:
+        body["locale"] = locale
+    answer = await client.post(f"{coop.api}/parties", json=body, headers=coop.owner.headers)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+async def overdue_invoice(client: Client, coop: Coop, customer_id: str, *, days: int) -> dict[str, Any]:
+    """An issued invoice of 24.00 whose due date was ``days`` ago."""
+    body = invoice_body(
+        customer_id,
+        issue_date=(TODAY - timedelta(days=days + 30)).isoformat(),
+        due_date=(TODAY - timedelta(days=days)).isoformat(),
+    )
+    draft = await client.post(f"{coop.api}/invoices", json=body, headers=coop.owner.headers)
+    assert draft.status_code == 201, draft.text
+    issued = await client.post(f"{coop.api}/invoices/{draft.json()['id']}/issue", headers=coop.owner.headers)
+    assert issued.status_code == 200, issued.text
+    return dict(issued.json())
+
+
+async def run(database: Database, settings: Settings, coop: Coop, today: date = TODAY) -> ReminderReport:
+    return await send_due_reminders(database, coop.id, today=today, settings=settings)
+
+
+async def levels(database: Database, coop: Coop, invoice_id: str) -> list[int]:
+    """The reminder levels recorded for an invoice (and its reminder level agrees)."""
+    async with database.session(write=False, tenant_id=coop.id) as session:
+        found = list(
+            (
+                await session.scalars(
+                    select(Reminder.level)
+                    .where(Reminder.document_id == uuid.UUID(invoice_id))
+                    .order_by(Reminder.level)
+                )
+            ).all()
+        )
+        document = await session.get_one(Document, (coop.id, uuid.UUID(invoice_id)))
+    assert document.reminder_level == max(found or [0])
+    return found
+
+
+async def test_an_overdue_invoice_gets_level_one_once_then_level_two(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=10)
+    soon = await overdue_invoice(client, coop, buyer, days=3)  # not yet 7 days overdue
+
+    first = await run(database, settings, coop)
+    assert [(r.number, r.level, r.recipient) for r in first.sent] == [
+        (bill["number"], 1, "ap@slow-payer.test")
+    ]
+    assert (first.skipped, first.failed) == ([], [])
+    again = await run(database, settings, coop)
+    assert again.sent == []
+    assert len(smtp.inbox.messages) == 1
+    recipients, message = smtp.inbox.messages[0]
+    assert recipients == ["ap@slow-payer.test"]
+    assert message["Subject"] == f"Reminder 1: invoice {bill['number']}"
+    assert message["From"] == "accounts@coop.test"
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    body = text.get_content()
+    assert bill["number"] in body
+    assert "€24.00" in body
+    assert "FR14 2004" in body or "FR1420041010050500013M02606" in body
+    attachments = [part.get_content_type() for part in message.iter_attachments()]
+    assert attachments == ["application/pdf"]
+    assert await levels(database, coop, bill["id"]) == [1]
+
+    # 21 days overdue, but the first reminder is only 11 days old (the levels are 14 days apart): wait.
+    later = await run(database, settings, coop, TODAY + timedelta(days=11))
+    assert [(r.number, r.level) for r in later.sent] == [(soon["number"], 1)]  # now 14 days overdue
+    second = await run(database, settings, coop, TODAY + timedelta(days=14))
+    assert [(r.number, r.level) for r in second.sent] == [(bill["number"], 2)]
+    assert smtp.inbox.messages[-1][1]["Subject"] == f"Reminder 2: invoice {bill['number']}"
+    assert (await run(database, settings, coop, TODAY + timedelta(days=14))).sent == []
+    third = await run(database, settings, coop, TODAY + timedelta(days=38))
+    assert sorted((r.number, r.level) for r in third.sent) == [(bill["number"], 3), (soon["number"], 2)]
+    assert await levels(database, coop, bill["id"]) == [1, 2, 3]
+    final = await run(database, settings, coop, TODAY + timedelta(days=400))
+    assert [(r.number, r.level) for r in final.sent] == [(soon["number"], 3)]
+    assert (await run(database, settings, coop, TODAY + timedelta(days=800))).sent == []
+    assert len(smtp.inbox.messages) == 6
+
+
+async def test_a_very_late_invoice_starts_at_level_one(
+    client: Client, coop: Coop, database: Database, settings: Settings
+) -> None:
+    buyer = await customer(client, coop, email="late@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=60)
+    report = await run(database, settings, coop)
+    assert [(r.number, r.level) for r in report.sent] == [(bill["number"], 1)]
+    assert (await run(database, settings, coop, TODAY + timedelta(days=1))).sent == []
+
+
+async def test_paid_invoices_get_no_reminder_and_a_partly_paid_one_shows_its_balance(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test", locale="fr")
+    paid = await overdue_invoice(client, coop, buyer, days=30)
+    partly = await overdue_invoice(client, coop, buyer, days=30)
+    for bill, amount in ((paid, "24.00"), (partly, "10.00")):
+        answer = await client.post(
+            f"{coop.api}/payments",
+            json={"invoice_id": bill["id"], "amount": amount, "date": TODAY.isoformat(), "method": "cash"},
+            headers=coop.owner.headers,
+        )
+        assert answer.status_code == 201, answer.text
+    report = await run(database, settings, coop)
+    assert [r.number for r in report.sent] == [partly["number"]]
+    (_, message) = smtp.inbox.messages[0]
+    assert message["Subject"] == f"Relance 1 : facture {partly['number']}"
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert "14,00\N{NO-BREAK SPACE}€" in text.get_content()  # the balance, not the invoice total
+    assert await levels(database, coop, paid["id"]) == []
+
+
+async def test_a_customer_without_an_e_mail_address_is_reported(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email=None)
+    bill = await overdue_invoice(client, coop, buyer, days=8)
+    report = await run(database, settings, coop)
+    assert report.sent == []
+    assert [(r.number, r.level, r.reason) for r in report.skipped] == [
+        (bill["number"], 1, "the customer has no e-mail address")
+    ]
+    assert smtp.inbox.messages == []
+    assert await levels(database, coop, bill["id"]) == []
+
+
+async def test_a_failed_mail_records_nothing_and_the_next_run_sends_it(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    smtp.stop()
+    failed = await run(database, settings, coop)
+    assert failed.sent == []
+    assert [(r.number, r.level) for r in failed.failed] == [(bill["number"], 1)]
+    assert "did not take the message" in failed.failed[0].reason
+    assert await levels(database, coop, bill["id"]) == []
+    smtp.start()
+    retried = await run(database, settings, coop)
+    assert [(r.number, r.level) for r in retried.sent] == [(bill["number"], 1)]
+    assert len(smtp.inbox.messages) == 1
+    assert await levels(database, coop, bill["id"]) == [1]
+
+
+async def test_the_api_runs_reminders_for_bookkeepers_only(
+    client: Client, coop: Coop, world: World, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=8)
+    viewer = await world.join(coop, "viewer")
+    assert (await client.post(f"{coop.api}/reminders/run", headers=viewer.headers)).status_code == 403
+    answer = await client.post(f"{coop.api}/reminders/run", headers=coop.owner.headers)
+    assert answer.status_code == 200, answer.text
+    assert [(r["number"], r["level"]) for r in answer.json()["sent"]] == [(bill["number"], 1)]
+    again = await client.post(f"{coop.api}/reminders/run", headers=coop.owner.headers)
+    assert again.json()["sent"] == []
+    assert len(smtp.inbox.messages) == 1
+
+
+async def test_the_command_sends_reminders_for_one_tenant_or_all(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=25)
+    env = {"COOPSTACK_DATABASE_URL": settings.database_url}
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(main, ["invoicing", "send-reminders", *args], env=env, catch_exceptions=False)
+
+    slug = coop.api.rsplit("/", 1)[1]
+    result = await anyio.to_thread.run_sync(invoke, "--tenant", slug)
+    assert result.exit_code == 0, result.output
+    assert f"{slug}\tsent\t{bill['number']}\tlevel 1\tap@slow-payer.test" in result.output
+    assert f"{slug}: 1 sent, 0 skipped, 0 failed" in result.output
+    later = (TODAY + timedelta(days=14)).isoformat()
+    result = await anyio.to_thread.run_sync(invoke, "--all-tenants", "--date", later)
+    assert f"{slug}\tsent\t{bill['number']}\tlevel 2\tap@slow-payer.test" in result.output
+    assert len(smtp.inbox.messages) == 2
+    assert (await anyio.to_thread.run_sync(invoke)).exit_code == 2
+    assert (await anyio.to_thread.run_sync(invoke, "--tenant", "no-such-coop")).exit_code == 1
