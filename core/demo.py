@@ -17,6 +17,15 @@ __all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "seed"]
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-coop-2026"  # noqa: S105 - the public demo login, printed by `make run`
+LEGAL_DETAILS = {
+    "legal_name": "Demo Co-op SCIC",
+    "vat_id": "FR44732829320",
+    "company_id": "732829320",
+    "email": "accounts@demo-coop.example",
+    "iban": "FR1420041010050500013M02606",
+    "bic": "PSSTFRPPLIL",
+    "address": {"line1": "12 rue de la Coopération", "postcode": "69001", "city": "Lyon", "country": "FR"},
+}
 USERS = (
     ("demo@coopstack.test", "Dana Demo", "owner"),
     ("books@coopstack.test", "Bo Bookkeeper", "bookkeeper"),
@@ -37,11 +46,14 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, 
     try:
         async with database.transaction() as session:
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+            created = tenant is None
             if tenant is None:
                 tenant = await tenancy.create_tenant(
                     session, slug=DEMO_SLUG, name="Demo Co-op", currency="EUR"
                 )
             session.info["tenant_id"] = tenant.id
+            if created:
+                await tenancy.update_tenant(session, tenant, LEGAL_DETAILS, actor_id=None)
             await parties.ensure_default_class(session)
             first_party = None
             for name, kind, country, city, vat, status in MEMBERS:
