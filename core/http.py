@@ -241,31 +241,32 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
     slug = request.path_params.get("tenant")
     if user is None or not isinstance(slug, str):
         raise NotAuthorizedException("log in or send an API token")
-    row = (
-        await db.execute(
-            select(
-                Tenant.id,
-                Tenant.slug,
-                Tenant.name,
-                Tenant.currency,
-                Tenant.locale,
-                Tenant.timezone,
-                TenantUser.role,
-            )
-            .join(TenantUser, TenantUser.tenant_id == Tenant.id)
-            .where(Tenant.slug == slug, TenantUser.user_id == user.id)
-            .execution_options(**all_tenants())
-        )
-    ).first()
-    if row is None:
-        raise NotFoundException("no such tenant")
-    db.info["tenant_id"] = row.id
     opt = request.route_handler.opt
     module = opt.get("module")
-    if module is not None:
-        enabled = await db.scalar(select(TenantModule.module).where(TenantModule.module == module))
-        if enabled is None:
-            raise NotFoundException("not found")
+    columns = [
+        Tenant.id,
+        Tenant.slug,
+        Tenant.name,
+        Tenant.currency,
+        Tenant.locale,
+        Tenant.timezone,
+        TenantUser.role,
+    ]
+    statement = (
+        select(*columns)
+        .join(TenantUser, TenantUser.tenant_id == Tenant.id)
+        .where(Tenant.slug == slug, TenantUser.user_id == user.id)
+    )
+    if module is not None:  # the module's switch in the same round trip
+        statement = statement.add_columns(TenantModule.module).outerjoin(
+            TenantModule, (TenantModule.tenant_id == Tenant.id) & (TenantModule.module == module)
+        )
+    row = (await db.execute(statement.execution_options(**all_tenants()))).first()
+    if row is None:
+        raise NotFoundException("no such tenant")
+    if module is not None and row.module is None:
+        raise NotFoundException("not found")
+    db.info["tenant_id"] = row.id
     party_ids: tuple[Any, ...] = ()
     if row.role == "member":
         party_ids = tuple(
