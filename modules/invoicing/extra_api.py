@@ -3,7 +3,6 @@ settings."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 from typing import Annotated, Any
@@ -13,17 +12,16 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
 from core.errors import InvalidInput
 from core.idempotency import idempotent
-from core.sequences import format_number
 from core.tenancy import TenantContext
 from modules.invoicing.api import KINDS, _scope, stored_file
-from modules.invoicing.models import Document, InvoicingSettings, RecurringPlan
+from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.schemas import AdjustmentIn, LineIn, document_out
 from modules.invoicing.services import exchange, quotes, recurring, sending
+from modules.invoicing.services import settings as invoicing_settings
 from modules.invoicing.services.documents import lines_of
-from modules.invoicing.services.settings import get_settings
+from modules.invoicing.services.settings import SettingsPatch, get_settings, settings_out
 from modules.invoicing.snapshot import snapshot_from_json
 
 __all__ = [
@@ -74,29 +72,6 @@ class RecurringPatch(msgspec.Struct, forbid_unknown_fields=True):
     notes: str | None = None
     buyer_reference: str | None = None
     order_reference: str | None = None
-
-
-class SmtpIn(msgspec.Struct, forbid_unknown_fields=True):
-    host: str
-    port: int = 587
-    sender: str = ""
-    user: str = ""
-    password: str | None = None
-    """Omit to keep the stored password."""
-    starttls: bool = True
-
-
-class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
-    invoice_pattern: str | None = None
-    credit_note_pattern: str | None = None
-    quote_pattern: str | None = None
-    number_per_year: bool | None = None
-    payment_terms_days: int | None = None
-    reminder_days: list[int] | None = None
-    brand_colour: str | None = None
-    footer: str | None = None
-    smtp: SmtpIn | msgspec.UnsetType | None = msgspec.UNSET
-    """``null`` goes back to the install's mail server."""
 
 
 def _builtins(value: Any) -> Any:
@@ -340,130 +315,6 @@ class ExchangeController(Controller):
         return await idempotent(db, request, _scope(ctx), produce)
 
 
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-LOGO_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff", "image/svg+xml": b""}
-MAX_LOGO = 512 * 1024
-
-
-def settings_out(settings: InvoicingSettings) -> dict[str, Any]:
-    smtp = settings.smtp or {}
-    return {
-        "invoice_pattern": settings.invoice_pattern,
-        "credit_note_pattern": settings.credit_note_pattern,
-        "quote_pattern": settings.quote_pattern,
-        "number_per_year": settings.number_per_year,
-        "payment_terms_days": settings.payment_terms_days,
-        "reminder_days": list(settings.reminder_days or []),
-        "brand_colour": settings.brand_colour,
-        "footer": settings.footer,
-        "logo_type": settings.logo_type if settings.logo else None,
-        "smtp": {
-            "host": smtp.get("host"),
-            "port": smtp.get("port"),
-            "sender": smtp.get("sender"),
-            "user": smtp.get("user"),
-            "starttls": smtp.get("starttls"),
-            "password_set": bool(smtp.get("password")),
-        }
-        if smtp.get("host")
-        else None,
-    }
-
-
-def _pattern(value: str, field: str, *, per_year: bool) -> str:
-    value = value.strip()
-    if not value or len(value) > 60:
-        raise InvalidInput.field(field, "must be 1 to 60 characters")
-    if "{number" not in value:
-        raise InvalidInput.field(field, "must contain {number} (e.g. INV-{year}-{number:05d})")
-    try:
-        format_number(value, number=1, on=date(2000, 1, 1))
-    except InvalidInput:
-        raise InvalidInput.field(
-            field, f"{value!r} is not a valid pattern; use {{year}}, {{month}} and {{number}}"
-        ) from None
-    if per_year and "{year" not in value:
-        raise InvalidInput.field(field, "numbers restart every year, so the pattern needs {year}")
-    return value
-
-
-def _smtp(data: SmtpIn, current: dict[str, Any]) -> dict[str, Any]:
-    host = data.host.strip()
-    if not host or len(host) > 253 or any(c.isspace() for c in host):
-        raise InvalidInput.field("smtp.host", "must be a host name")
-    if not 1 <= data.port <= 65535:
-        raise InvalidInput.field("smtp.port", "must be between 1 and 65535")
-    sender = data.sender.strip()
-    if sender and (sending.check_recipients([sender]) != (sender,)):
-        raise InvalidInput.field("smtp.sender", "must be an e-mail address")
-    password = current.get("password", "") if data.password is None else data.password
-    return {
-        "host": host,
-        "port": data.port,
-        "sender": sender,
-        "user": data.user.strip(),
-        "password": password,
-        "starttls": data.starttls,
-    }
-
-
-def apply_settings(settings: InvoicingSettings, data: SettingsPatch) -> dict[str, Any]:
-    """Check and apply a change of settings; returns what changed, for the audit log (no password)."""
-    before = settings_out(settings)
-    per_year = settings.number_per_year if data.number_per_year is None else data.number_per_year
-    for name in ("invoice_pattern", "credit_note_pattern", "quote_pattern"):
-        value = getattr(data, name)
-        setattr(
-            settings,
-            name,
-            _pattern(value if value is not None else getattr(settings, name), name, per_year=per_year),
-        )
-    settings.number_per_year = per_year
-    if data.payment_terms_days is not None:
-        if not 0 <= data.payment_terms_days <= 365:
-            raise InvalidInput.field("payment_terms_days", "must be between 0 and 365")
-        settings.payment_terms_days = data.payment_terms_days
-    if data.reminder_days is not None:
-        days = data.reminder_days
-        if len(days) > 10 or any(not 1 <= d <= 365 for d in days) or days != sorted(set(days)):
-            raise InvalidInput.field(
-                "reminder_days", "at most 10 distinct days after the due date, ascending, each 1 to 365"
-            )
-        settings.reminder_days = list(days)
-    if data.brand_colour is not None:
-        if not _COLOUR.fullmatch(data.brand_colour):
-            raise InvalidInput.field("brand_colour", "must be a colour like #1b5e3b")
-        settings.brand_colour = data.brand_colour.lower()
-    if data.footer is not None:
-        if len(data.footer) > 2000:
-            raise InvalidInput.field("footer", "must be at most 2000 characters")
-        settings.footer = data.footer.strip()
-    if data.smtp is not msgspec.UNSET:
-        settings.smtp = {} if data.smtp is None else _smtp(data.smtp, dict(settings.smtp or {}))
-    return audit.diff(before, settings_out(settings))
-
-
-def _check_logo(content: bytes, media_type: str) -> None:
-    if media_type not in LOGO_TYPES:
-        raise InvalidInput.field("content-type", "a logo is image/png, image/jpeg or image/svg+xml")
-    if not content:
-        raise InvalidInput.field("logo", "is empty")
-    if len(content) > MAX_LOGO:
-        raise InvalidInput.field("logo", f"must be at most {MAX_LOGO // 1024} kB")
-    if media_type == "image/svg+xml":
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput.field("logo", "an SVG logo must be UTF-8 text") from None
-        lowered = text.lower()
-        if "<svg" not in lowered:
-            raise InvalidInput.field("logo", "is not an SVG image")
-        if any(bad in lowered for bad in ("<!doctype", "<!entity", "<script", "javascript:")):
-            raise InvalidInput.field("logo", "an SVG logo may not hold scripts, entities or a doctype")
-    elif not content.startswith(LOGO_TYPES[media_type]):
-        raise InvalidInput.field("logo", f"is not a {media_type.split('/')[1].upper()} image")
-
-
 class SettingsController(Controller):
     path = "/invoicing/settings"
     tags = ["invoicing"]
@@ -477,15 +328,8 @@ class SettingsController(Controller):
     async def update(self, db: AsyncSession, ctx: TenantContext, data: SettingsPatch) -> dict[str, Any]:
         """Change settings (send what changes; ``smtp: null`` goes back to the install's mail server;
         an ``smtp`` without ``password`` keeps the stored one)."""
-        settings = await get_settings(db)
-        changes = apply_settings(settings, data)
-        await audit.record(
-            db,
-            actor_id=ctx.user_id,
-            object_type="invoicing_settings",
-            object_id=ctx.tenant_id,
-            action="update",
-            changes=changes,
+        settings = await invoicing_settings.update_settings(
+            db, data, tenant_id=ctx.tenant_id, actor_id=ctx.user_id
         )
         out = settings_out(settings)
         await db.commit()
@@ -499,17 +343,8 @@ class SettingsController(Controller):
         at most 512 kB)."""
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         content = await request.body()
-        _check_logo(content, media_type)
-        settings = await get_settings(db)
-        settings.logo = content
-        settings.logo_type = media_type
-        await audit.record(
-            db,
-            actor_id=ctx.user_id,
-            object_type="invoicing_settings",
-            object_id=ctx.tenant_id,
-            action="logo",
-            changes={"logo_type": media_type, "bytes": len(content)},
+        settings = await invoicing_settings.set_logo(
+            db, content, media_type, tenant_id=ctx.tenant_id, actor_id=ctx.user_id
         )
         out = settings_out(settings)
         await db.commit()
@@ -518,15 +353,5 @@ class SettingsController(Controller):
     @delete("/logo", opt={"permission": "invoicing.settings"}, status_code=204)
     async def delete_logo(self, db: AsyncSession, ctx: TenantContext) -> None:
         """Remove the logo."""
-        settings = await get_settings(db)
-        settings.logo = None
-        settings.logo_type = None
-        await audit.record(
-            db,
-            actor_id=ctx.user_id,
-            object_type="invoicing_settings",
-            object_id=ctx.tenant_id,
-            action="logo",
-            changes={"logo_type": None},
-        )
+        await invoicing_settings.remove_logo(db, tenant_id=ctx.tenant_id, actor_id=ctx.user_id)
         await db.commit()

@@ -58,6 +58,8 @@ MODULE = Module(
     nav=(
         NavEntry("Invoices", "invoices", permission="invoicing.view", order=10),
         NavEntry("My invoices", "invoices", permission="invoicing.own", order=10),
+        NavEntry("Reports", "reports", permission="invoicing.view", order=11),
+        NavEntry("Invoicing settings", "invoicing/settings", permission="invoicing.settings", order=89),
     ),
     permissions=(
         Permission("invoicing.view", "See every invoice", (*_STAFF, "viewer")),

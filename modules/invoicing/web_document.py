@@ -19,12 +19,12 @@ from core.money import parse_amount
 from core.tenancy import TenantContext
 from core.web.shell import field_errors, form_data, redirect
 from modules.invoicing.api import readable, readable_document, stored_file
-from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals
+from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, document_places
 from modules.invoicing.models import Adjustment, Allocation, Document, Line, Payment
 from modules.invoicing.services import documents as docs
 from modules.invoicing.services import payments, quotes, sending
 from modules.invoicing.snapshot import snapshot_from_json
-from modules.invoicing.web_common import page, parse_date
+from modules.invoicing.web_common import amount_text, page, parse_date
 
 __all__ = ["DOCUMENT_PAGES"]
 
@@ -110,6 +110,8 @@ async def _document_page(
     payment_form: dict[str, str] | None = None,
     send_form: dict[str, str] | None = None,
     send_errors: dict[str, str] | None = None,
+    credit_form: dict[str, str] | None = None,
+    credit_errors: dict[str, str] | None = None,
 ) -> Response[Any]:
     document = await readable_document(db, ctx, document_id)
     lines, adjustments = await docs.lines_of(db, document.id)
@@ -127,6 +129,7 @@ async def _document_page(
         credited = await db.scalar(select(Document).where(Document.id == document.credited_id))
     customer = await parties.get_party(db, document.customer_id)
     api = f"/api/v1/tenants/{ctx.slug}/invoices/{document.id}"
+    totals = _totals_of(document, lines, adjustments)
     return await page(
         request,
         db,
@@ -137,7 +140,7 @@ async def _document_page(
         customer=customer,
         lines=lines,
         adjustments=adjustments,
-        totals=_totals_of(document, lines, adjustments),
+        totals=totals,
         credit_notes=credit_notes,
         credited=credited,
         settlements=await _settlements(db, document) if document.state != "draft" else [],
@@ -149,7 +152,15 @@ async def _document_page(
         methods=_METHOD_LABELS,
         send_form=send_form or {},
         send_errors=send_errors or {},
+        credit_form=credit_form or {},
+        credit_errors=credit_errors or {},
+        credit_rates=[_rate_key(b.category, b.rate) for b in totals.breakdown],
     )
+
+
+def _rate_key(category: str, rate: Decimal) -> str:
+    """A VAT category and rate as one choice of the partial credit form (``S:20``)."""
+    return f"{category}:{format(rate.normalize(), 'f')}"
 
 
 @get("/invoices/{document_id:uuid}", opt={"permission": None})
@@ -198,6 +209,134 @@ async def credit_in_full(
     credit_id, number = credit.id, credit.number
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices/{credit_id}", notice=f"Credit note {number} issued.")
+
+
+def _credit_amount(
+    raw: str, field: str, currency: str, errors: dict[str, str], *, most: Decimal | None = None
+) -> Decimal | None:
+    """A positive amount of the form (excluding VAT), at most ``most``; an empty field is no amount."""
+    if not raw:
+        return None
+    try:
+        value = parse_amount(raw.replace(",", "."), field=field, places=document_places(currency))
+    except InvalidInput as exc:
+        errors.update(field_errors(exc))
+        return None
+    if value <= 0:
+        errors[field] = "must be more than zero"
+        return None
+    if most is not None and value > most:
+        errors[field] = f"must be at most {amount_text(most, currency)}, the line's net amount"
+        return None
+    return value
+
+
+async def _partial_credit_lines(
+    db: AsyncSession, document: Document, form: dict[str, str], errors: dict[str, str]
+) -> list[docs.LineData]:
+    """The credit note's lines the form asks for: part or all of chosen lines, and one line of an
+    amount at one of the invoice's VAT rates."""
+    currency = document.currency
+    lines, adjustments = await docs.lines_of(db, document.id)
+    chosen: list[docs.LineData] = []
+    for line in lines:
+        field = f"line-{line.position}"
+        amount = _credit_amount(form.get(field, ""), field, currency, errors, most=line.net_amount)
+        if amount is None:
+            continue
+        if amount == line.net_amount:  # the whole line, as it was invoiced
+            chosen.append(
+                docs.LineData(
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    vat_rate=line.vat_rate,
+                    vat_category=line.vat_category,
+                    unit=line.unit,
+                    discount=line.discount,
+                    exemption_reason=line.exemption_reason,
+                )
+            )
+        else:
+            chosen.append(
+                docs.LineData(
+                    description=line.description,
+                    quantity=Decimal(1),
+                    unit_price=amount,
+                    vat_rate=line.vat_rate,
+                    vat_category=line.vat_category,
+                    exemption_reason=line.exemption_reason,
+                )
+            )
+    amount = _credit_amount(form.get("amount", ""), "amount", currency, errors)
+    if amount is not None:
+        breakdown = {
+            _rate_key(b.category, b.rate): b for b in _totals_of(document, lines, adjustments).breakdown
+        }
+        vat = breakdown.get(form.get("amount_vat", ""))
+        if vat is None:
+            errors["amount_vat"] = "choose one of the invoice's VAT rates"
+        else:
+            chosen.append(
+                docs.LineData(
+                    description=form.get("amount_description", "")[:500] or form.get("reason", "")[:500],
+                    quantity=Decimal(1),
+                    unit_price=amount,
+                    vat_rate=vat.rate,
+                    vat_category=vat.category,
+                    exemption_reason=vat.exemption_reason,
+                )
+            )
+    if not chosen and not errors:
+        errors["lines"] = "enter an amount to credit on a line, or an amount below"
+    return chosen
+
+
+@post("/invoices/{document_id:uuid}/credit-part", opt={"permission": "invoicing.issue"})
+async def credit_in_part(
+    request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+) -> Response[Any]:
+    """Issue a credit note for part of the invoice: amounts of chosen lines, or one amount at one of its
+    VAT rates, with the reason printed on it. It settles what is still open on the invoice."""
+    form = await form_data(request)
+    errors: dict[str, str] = {}
+    document = await docs.get_document(db, document_id)
+    reason = form.get("reason", "")[:500]
+    if not reason:
+        errors["reason"] = "say why the invoice is credited; it is printed on the credit note"
+    if len(form.get("amount_description", "")) > 500:
+        errors["amount_description"] = "must be at most 500 characters"
+    lines = await _partial_credit_lines(db, document, form, errors)
+    if not errors:
+        try:
+            credit = await docs.credit_invoice(
+                db, document_id, lines, today=ctx.today(), reason=reason, actor_id=ctx.user_id
+            )
+        except InvalidInput as exc:
+            await db.rollback()
+            errors = {"lines" if k.startswith("lines") else k: v for k, v in field_errors(exc).items()}
+            errors = errors or {"lines": exc.detail}
+        except DomainError as exc:
+            await db.rollback()
+            return await _document_page(
+                request, db, ctx, document_id, status=exc.status, error=exc.detail, credit_form=form
+            )
+        else:
+            credit_id, number = credit.id, credit.number
+            await db.commit()
+            return redirect(
+                request, f"/t/{ctx.slug}/invoices/{credit_id}", notice=f"Credit note {number} issued."
+            )
+    return await _document_page(
+        request,
+        db,
+        ctx,
+        document_id,
+        status=422,
+        error="The credit note was not issued; see below.",
+        credit_form=form,
+        credit_errors=errors,
+    )
 
 
 @post("/invoices/{document_id:uuid}/delete", opt={"permission": "invoicing.manage"})
@@ -338,6 +477,7 @@ DOCUMENT_PAGES = [
     show_invoice,
     issue_invoice,
     credit_in_full,
+    credit_in_part,
     delete_invoice,
     record_payment,
     send_invoice,
