@@ -3,6 +3,8 @@ the registry (the core never imports a module)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from os import PathLike
@@ -37,6 +39,7 @@ from core.http import (
 )
 from core.identity import make_hasher
 from core.registry import ModuleRegistry, RegistryError, discover
+from core.scheduler import scheduler_loop
 from core.settings import Settings
 from core.web import PAGES, TEMPLATES
 from core.web.shell import page_exception_handlers
@@ -102,9 +105,16 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        ticker = None
+        if settings.scheduler and any(m.daily_jobs for m in registry):
+            ticker = asyncio.create_task(scheduler_loop(database, registry, settings))
         try:
             yield
         finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
             await database.dispose()
 
     template_dirs: list[Path | PathLike[Any] | str] = [

@@ -26,6 +26,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "IdempotencyRecord",
+    "JobRun",
     "Membership",
     "MembershipClass",
     "Party",
@@ -235,6 +236,17 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int]
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class JobRun(TenantScoped, Base):
+    """A claim on one day's run of a module's daily job in one tenant (see ``core.scheduler``)."""
+
+    __tablename__ = "job_run"
+
+    job: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class RateCounter(Base):

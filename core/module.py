@@ -15,7 +15,7 @@ import click
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["EventHandler", "Module", "NavEntry", "Permission"]
+__all__ = ["DailyJob", "EventHandler", "Module", "NavEntry", "Permission"]
 
 EventHandler = Callable[[AsyncSession, Any], Awaitable[None]]
 
@@ -37,6 +37,17 @@ class NavEntry:
     path: str
     permission: str | None = None
     order: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DailyJob:
+    """Work a module wants done once a day in every tenant that has it on (recurring invoices,
+    reminders). ``run(database, settings, tenant_id, today)`` must be safe to run again the same day.
+    The core's scheduler claims (tenant, job, day) in the database, so with several server processes
+    each job still runs once a day per tenant; ``coop`` commands can run the same function by hand."""
+
+    name: str
+    run: Callable[[Any, Any, Any, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,3 +72,4 @@ class Module:
     events: Mapping[str, Sequence[EventHandler]] = field(default_factory=dict)
     services: Mapping[str, Any] = field(default_factory=dict)
     cli: click.Group | None = None
+    daily_jobs: tuple[DailyJob, ...] = ()

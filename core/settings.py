@@ -58,6 +58,9 @@ class Settings:
     session_days: int = 14
     password_time_cost: int = 2
     password_memory_kib: int = 19_456
+    scheduler: bool = False
+    """Run modules' daily jobs inside the server processes (``COOPSTACK_SCHEDULER``, on by default)."""
+    scheduler_interval: int = 300
     var_dir: Path = field(default_factory=lambda: Path("var"))
 
     @property
@@ -90,6 +93,8 @@ class Settings:
             session_days=_int("COOPSTACK_SESSION_DAYS", 14),
             password_time_cost=_int("COOPSTACK_PASSWORD_TIME_COST", 2),
             password_memory_kib=_int("COOPSTACK_PASSWORD_MEMORY_KIB", 19_456),
+            scheduler=env.get("COOPSTACK_SCHEDULER", "on").lower() not in ("off", "0", "false", "no"),
+            scheduler_interval=_int("COOPSTACK_SCHEDULER_INTERVAL", 300),
             var_dir=var_dir,
         )
         settings.check()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.module import Module, NavEntry, Permission
+from core.module import DailyJob, Module, NavEntry, Permission
 from modules.invoicing.api import InvoiceController
 from modules.invoicing.cli import invoicing as invoicing_cli
 from modules.invoicing.extra_api import (
@@ -19,6 +19,8 @@ from modules.invoicing.payments_api import (
     ReminderController,
     ReportController,
 )
+from modules.invoicing.services.recurring import daily_recurring
+from modules.invoicing.services.reminders import daily_reminders
 from modules.invoicing.web import INVOICE_PAGES
 
 HERE = Path(__file__).parent
@@ -53,6 +55,7 @@ MODULE = Module(
         ReportController,
     ],
     cli=invoicing_cli,
+    daily_jobs=(DailyJob("recurring", daily_recurring), DailyJob("reminders", daily_reminders)),
     templates=HERE / "templates",
     pages=INVOICE_PAGES,
     nav=(

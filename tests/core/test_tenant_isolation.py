@@ -23,8 +23,10 @@ from core.db import migrate
 from core.db.base import Base, TenantScoped
 from core.db.engine import Database
 from core.db.tenancy import all_tenants
-from core.module import Module
+from core.module import DailyJob, Module
 from core.registry import ModuleRegistry
+from core.scheduler import run_due_jobs
+from core.settings import Settings
 from tests.conftest import Coop, World
 from tests.modules.invoicing.fillers import fill_invoicing
 
@@ -36,6 +38,13 @@ empty, by module name (a module's own tests may add to this)."""
 
 ALLOWED_EMPTY: dict[str, str] = {}
 """Tenant-owned tables this test may leave empty, with the reason (none today)."""
+
+
+async def _nothing(*_: object) -> None:
+    return None
+
+
+NOOP = DailyJob("noop", _nothing)
 
 
 def tenant_scoped_mappers() -> list[Mapper[TenantScoped]]:
@@ -79,6 +88,12 @@ async def fill(client: AsyncTestClient[Litestar], world: World, registry: Module
         filler = MODULE_FILLERS.get(module.name)
         if filler is not None:
             await filler(client, coop)
+    # job_run: one daily job of a module of this test's own, run by the scheduler for this co-op.
+    scheduled = ModuleRegistry.of([Module(name="daily", title="Daily", version="1", daily_jobs=(NOOP,))])
+    async with world.database.transaction(tenant_id=coop.id) as session:
+        await tenancy.enable_module(session, scheduled, "daily", actor_id=coop.owner.id)
+    report = await run_due_jobs(world.database, scheduled, Settings(), only=coop.id)
+    assert report.ran == [(coop.slug, "daily.noop")]
 
 
 async def test_a_tenant_sees_none_of_another_tenants_rows_in_any_table(

@@ -400,3 +400,11 @@ async def run_recurring(database: Database, tenant_id: uuid.UUID, today: date) -
             failed.append(current)
             report.failed.append((current, exc.detail))
     return report
+
+
+async def daily_recurring(database: Database, settings: object, tenant_id: uuid.UUID, today: date) -> None:
+    """The scheduler's daily run (``coop invoicing run-recurring`` does the same by hand). Plans that
+    failed make the run fail, so the scheduler tries again on its next tick, once someone fixed them."""
+    report = await run_recurring(database, tenant_id, today)
+    if report.failed:
+        raise RuntimeError(f"recurring plans could not make their invoices: {report.failed}")

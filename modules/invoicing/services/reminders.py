@@ -417,3 +417,8 @@ async def tenants_with_invoicing(database: Database) -> list[tuple[uuid.UUID, st
             .execution_options(**all_tenants())
         )
         return [(tid, slug, datetime.now(ZoneInfo(tz or "UTC")).date()) for tid, slug, tz in rows]
+
+
+async def daily_reminders(database: Database, settings: Settings, tenant_id: uuid.UUID, today: date) -> None:
+    """The scheduler's daily run (``coop invoicing send-reminders`` does the same by hand)."""
+    await send_due_reminders(database, tenant_id, today=today, settings=settings)
