@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_TIMEZONES = frozenset(available_timezones())
 _LOCALES = ("en", "fr", "de", "es", "it", "nl", "pt", "ca")
 
 
@@ -89,6 +90,13 @@ def check_currency(currency: str) -> str:
     return currency
 
 
+def check_timezone(timezone: str) -> str:
+    """An IANA time zone name such as ``Europe/Paris``."""
+    if not isinstance(timezone, str) or timezone not in _TIMEZONES:
+        raise InvalidInput.field("timezone", f"{timezone!r} is not a time zone name such as Europe/Paris")
+    return timezone
+
+
 def check_locale(locale: str) -> str:
     if locale.split("_")[0] not in _LOCALES:
         raise InvalidInput.field("locale", f"{locale!r} is not a supported locale ({', '.join(_LOCALES)})")
@@ -116,7 +124,7 @@ async def create_tenant(
         legal_name=name.strip(),
         currency=check_currency(currency),
         locale=check_locale(locale),
-        timezone=timezone,
+        timezone=check_timezone(timezone),
         address={},
     )
     session.add(tenant)
@@ -166,6 +174,8 @@ async def update_tenant(
         values["currency"] = check_currency(values["currency"])
     if "locale" in values:
         values["locale"] = check_locale(values["locale"])
+    if "timezone" in values:
+        values["timezone"] = check_timezone(values["timezone"])
     for field in ("name", "legal_name"):
         if field in values and not str(values[field]).strip():
             raise InvalidInput.field(field, "must not be empty")

@@ -246,3 +246,13 @@ async def test_a_client_over_the_rate_limit_gets_429_with_retry_after(
     assert statuses[-1] == 429
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert 0 < int(refused.headers["retry-after"]) <= 60
+
+
+async def test_a_co_op_time_zone_must_be_a_real_one(client: AsyncTestClient[Litestar], world: World) -> None:
+    coop = await world.coop()
+    for bad in ("", "Mars/Olympus", "../etc"):
+        answer = await client.patch(coop.api, json={"timezone": bad}, headers=coop.owner.headers)
+        assert answer.status_code == 422, (bad, answer.text)
+    good = await client.patch(coop.api, json={"timezone": "Europe/Brussels"}, headers=coop.owner.headers)
+    assert good.json()["timezone"] == "Europe/Brussels"
+    assert (await client.get(f"{coop.api}/memberships", headers=coop.owner.headers)).status_code == 200

@@ -3,103 +3,26 @@ member with the form, and find it in the list and through the live search box.""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.e2e.serving import CHROMIUM, CHROMIUM_ARGS, DEMO_EMAIL, DEMO_PASSWORD, demo_server, need_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-COOP = str(Path(sys.executable).parent / "coop")
 SCREENSHOT = Path(os.environ.get("COOPSTACK_E2E_SCREENSHOT", "/tmp/members.png"))
-DEMO_EMAIL = "demo@coopstack.test"
-DEMO_PASSWORD = "demo-coop-2026"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _need_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _coop(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([COOP, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, f"coop {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh install with the demo co-op, served by ``coop serve`` on a free port; yields its URL."""
-    _need_chromium()
-    home = tmp_path_factory.mktemp("e2e")
-    env = {
-        **os.environ,
-        "COOPSTACK_DATABASE_URL": f"sqlite:///{home / 'e2e.db'}",
-        "COOPSTACK_VAR_DIR": str(home / "var"),
-        "COOPSTACK_PASSWORD_TIME_COST": "1",
-        "COOPSTACK_PASSWORD_MEMORY_KIB": "1024",
-    }
-    _coop(env, "db", "upgrade")
-    assert DEMO_EMAIL in _coop(env, "demo")
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = home / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [COOP, "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server never became healthy:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    """A fresh install with the demo co-op, served by ``coop serve``; yields its URL."""
+    need_chromium()
+    with demo_server(tmp_path_factory.mktemp("e2e")) as base_url:
         yield base_url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
 
 
 def test_an_owner_adds_a_member_and_finds_it_in_the_list_and_by_search(server: str) -> None:
