@@ -19,7 +19,7 @@ from core.money import parse_amount
 from core.tenancy import TenantContext
 from core.web.shell import field_errors, form_data, redirect
 from modules.invoicing.api import readable, readable_document, stored_file
-from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, document_places
+from modules.invoicing.calc import Totals, compute_totals, document_places
 from modules.invoicing.models import Adjustment, Allocation, Document, Line, Payment
 from modules.invoicing.services import documents as docs
 from modules.invoicing.services import payments, quotes, sending
@@ -44,27 +44,8 @@ def _totals_of(document: Document, lines: list[Line], adjustments: list[Adjustme
     if document.snapshot is not None:
         return snapshot_from_json(document.snapshot).totals
     return compute_totals(
-        [
-            LineInput(
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                discount=line.discount,
-                exemption_reason=line.exemption_reason,
-            )
-            for line in lines
-        ],
-        [
-            AdjustmentInput(
-                is_charge=a.is_charge,
-                amount=a.amount,
-                vat_category=a.vat_category,
-                vat_rate=a.vat_rate,
-                reason=a.reason,
-            )
-            for a in adjustments
-        ],
+        docs.line_inputs(lines),
+        docs.adjustment_inputs(adjustments),
         currency=document.currency,
         prepaid=document.prepaid,
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,11 +43,13 @@ __all__ = [
     "AdjustmentData",
     "DraftInput",
     "LineData",
+    "adjustment_inputs",
     "create_draft",
     "credit_invoice",
     "delete_draft",
     "get_document",
     "issue_document",
+    "line_inputs",
     "lines_of",
     "settle",
     "snapshot_of",
@@ -136,7 +138,40 @@ def parse_adjustment(raw: dict[str, Any], index: int) -> AdjustmentData:
     )
 
 
-def _line_inputs(lines: Sequence[LineData]) -> list[LineInput]:
+class LineLike(Protocol):
+    """Anything shaped like a line: a ``Line`` row, ``LineData``, a ``LineSnapshot``."""
+
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def vat_category(self) -> str: ...
+    @property
+    def vat_rate(self) -> Decimal: ...
+    @property
+    def discount(self) -> Decimal: ...
+    @property
+    def exemption_reason(self) -> str | None: ...
+
+
+class AdjustmentLike(Protocol):
+    """Anything shaped like a document allowance or charge."""
+
+    @property
+    def is_charge(self) -> bool: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def vat_category(self) -> str: ...
+    @property
+    def vat_rate(self) -> Decimal: ...
+    @property
+    def reason(self) -> str: ...
+
+
+def line_inputs(lines: Sequence[LineLike]) -> list[LineInput]:
+    """What the calculation engine needs of each line."""
     return [
         LineInput(
             quantity=line.quantity,
@@ -150,7 +185,8 @@ def _line_inputs(lines: Sequence[LineData]) -> list[LineInput]:
     ]
 
 
-def _adjustment_inputs(adjustments: Sequence[AdjustmentData]) -> list[AdjustmentInput]:
+def adjustment_inputs(adjustments: Sequence[AdjustmentLike]) -> list[AdjustmentInput]:
+    """What the calculation engine needs of each allowance or charge."""
     return [
         AdjustmentInput(
             is_charge=a.is_charge,
@@ -197,8 +233,8 @@ async def _replace_lines(
     if len(lines) > MAX_LINES:
         raise InvalidInput.field("lines", f"at most {MAX_LINES} lines per document")
     totals = compute_totals(
-        _line_inputs(lines),
-        _adjustment_inputs(adjustments),
+        line_inputs(lines),
+        adjustment_inputs(adjustments),
         currency=document.currency,
         prepaid=document.prepaid,
     )
@@ -244,8 +280,8 @@ def _check_shape(data: DraftInput, currency: str | None) -> None:
     needs is checked at issue: a draft may wait for the customer's details."""
     present = "checked at issue"
     errors = validate_lines(
-        _line_inputs(data.lines or ()),
-        _adjustment_inputs(data.adjustments or ()),
+        line_inputs(data.lines or ()),
+        adjustment_inputs(data.adjustments or ()),
         seller_vat_id=present,
         buyer_vat_id=present,
         currency=currency,
@@ -416,8 +452,8 @@ async def snapshot_of(
     settings = settings or await get_settings(session)
     lines, adjustments = await lines_of(session, document.id)
     totals = compute_totals(
-        _line_inputs([_line_data(line) for line in lines]),
-        _adjustment_inputs([_adjustment_data(a) for a in adjustments]),
+        line_inputs(lines),
+        adjustment_inputs(adjustments),
         currency=document.currency,
         prepaid=document.prepaid,
     )
@@ -522,27 +558,8 @@ def _check_issuable(snapshot: InvoiceSnapshot) -> None:
             }
         )
     errors += validate_lines(
-        [
-            LineInput(
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                discount=line.discount,
-                exemption_reason=line.exemption_reason,
-            )
-            for line in snapshot.lines
-        ],
-        [
-            AdjustmentInput(
-                is_charge=a.is_charge,
-                amount=a.amount,
-                vat_category=a.vat_category,
-                vat_rate=a.vat_rate,
-                reason=a.reason,
-            )
-            for a in snapshot.adjustments
-        ],
+        line_inputs(snapshot.lines),
+        adjustment_inputs(snapshot.adjustments),
         seller_vat_id=snapshot.seller.vat_id,
         buyer_vat_id=snapshot.buyer.vat_id,
         currency=snapshot.currency,

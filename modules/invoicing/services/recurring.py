@@ -26,14 +26,16 @@ from core.db.lookup import fetch
 from core.errors import DomainError, InvalidInput
 from core.models import Party, Tenant
 from core.tenancy import check_currency
-from modules.invoicing.calc import AdjustmentInput, LineInput, validate_lines
+from modules.invoicing.calc import validate_lines
 from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.services.documents import (
     AdjustmentData,
     DraftInput,
     LineData,
+    adjustment_inputs,
     create_draft,
     issue_document,
+    line_inputs,
     parse_adjustment,
     parse_line,
 )
@@ -127,27 +129,8 @@ def check_template(raw: Mapping[str, Any], *, default_currency: str) -> dict[str
     currency = check_currency(str(raw.get("currency") or default_currency))
     lines, adjustments = _lines(raw)
     errors = validate_lines(
-        [
-            LineInput(
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                discount=line.discount,
-                exemption_reason=line.exemption_reason,
-            )
-            for line in lines
-        ],
-        [
-            AdjustmentInput(
-                is_charge=a.is_charge,
-                amount=a.amount,
-                vat_category=a.vat_category,
-                vat_rate=a.vat_rate,
-                reason=a.reason,
-            )
-            for a in adjustments
-        ],
+        line_inputs(lines),
+        adjustment_inputs(adjustments),
         seller_vat_id="checked at issue",
         buyer_vat_id="checked at issue",
         currency=currency,
