@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.cache_key import HasCacheKey
 
 from core.db.base import TenantScoped
 
@@ -54,11 +55,25 @@ def _touches_tenant_rows(state: ORMExecuteState) -> bool:
     statement = state.statement
     if not isinstance(statement, visitors.ExternallyTraversible):
         return False
+    # The walk is the costly part; its answer depends only on the statement's shape, which SQLAlchemy
+    # keys (and memoises) for its own compiled cache anyway.
+    cache_key = statement._generate_cache_key() if isinstance(statement, HasCacheKey) else None
+    if cache_key is not None and (known := _WALKED.get(cache_key.key)) is not None:
+        return known
+    found = False
     for element in visitors.iterate(statement):
         mapper = getattr(element, "_annotations", {}).get("parentmapper")
         if mapper is not None and issubclass(mapper.class_, TenantScoped):
-            return True
-    return False
+            found = True
+            break
+    if cache_key is not None:
+        if len(_WALKED) > 2000:
+            _WALKED.clear()
+        _WALKED[cache_key.key] = found
+    return found
+
+
+_WALKED: dict[object, bool] = {}
 
 
 @event.listens_for(TenantSession, "do_orm_execute")
