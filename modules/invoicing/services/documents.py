@@ -43,17 +43,20 @@ __all__ = [
     "AdjustmentData",
     "DraftInput",
     "LineData",
+    "adjustment_data",
     "adjustment_inputs",
     "create_draft",
     "credit_invoice",
     "delete_draft",
     "get_document",
     "issue_document",
+    "line_data",
     "line_inputs",
     "lines_of",
     "settle",
     "snapshot_of",
     "update_draft",
+    "write_lines",
 ]
 
 LANGUAGES = ("en", "fr", "de", "es", "it")
@@ -221,7 +224,7 @@ def _apply_totals(document: Document, totals: Totals) -> None:
     document.amount_due = totals.due
 
 
-async def _replace_lines(
+async def write_lines(
     session: AsyncSession,
     document: Document,
     lines: Sequence[LineData],
@@ -326,7 +329,7 @@ async def create_draft(
         prepaid=Decimal(0),
     )
     session.add(document)
-    await _replace_lines(session, document, data.lines or (), data.adjustments or (), fresh=True)
+    await write_lines(session, document, data.lines or (), data.adjustments or (), fresh=True)
     await session.flush()
     await audit.record(
         session,
@@ -377,14 +380,14 @@ async def update_draft(
         document.payment_bic = check_bic(data.payment_bic, "payment_bic") if data.payment_bic else None
     if data.lines is not None or data.adjustments is not None or data.currency is not None:
         current_lines, current_adjustments = await lines_of(session, document.id)
-        lines = data.lines if data.lines is not None else [_line_data(line) for line in current_lines]
+        lines = data.lines if data.lines is not None else [line_data(line) for line in current_lines]
         adjustments = (
             data.adjustments
             if data.adjustments is not None
-            else [_adjustment_data(a) for a in current_adjustments]
+            else [adjustment_data(a) for a in current_adjustments]
         )
         _check_shape(DraftInput(lines=lines, adjustments=adjustments), document.currency)
-        await _replace_lines(session, document, lines, adjustments)
+        await write_lines(session, document, lines, adjustments)
     await session.flush()
     await audit.record(
         session, actor_id=actor_id, object_type="invoice", object_id=document.id, action="update"
@@ -392,7 +395,7 @@ async def update_draft(
     return document
 
 
-def _line_data(line: Line) -> LineData:
+def line_data(line: Line) -> LineData:
     return LineData(
         description=line.description,
         quantity=line.quantity,
@@ -405,7 +408,7 @@ def _line_data(line: Line) -> LineData:
     )
 
 
-def _adjustment_data(adjustment: Adjustment) -> AdjustmentData:
+def adjustment_data(adjustment: Adjustment) -> AdjustmentData:
     return AdjustmentData(
         amount=adjustment.amount,
         vat_rate=adjustment.vat_rate,
@@ -668,8 +671,8 @@ async def credit_invoice(
     already = sum((d.total_gross for d in previous if d.state != "draft"), Decimal(0))
     if lines is None:
         current, _ = await lines_of(session, invoice.id)
-        lines = [_line_data(line) for line in current]
-        adjustments = [_adjustment_data(a) for a in (await lines_of(session, invoice.id))[1]]
+        lines = [line_data(line) for line in current]
+        adjustments = [adjustment_data(a) for a in (await lines_of(session, invoice.id))[1]]
     else:
         adjustments = []
     credit = Document(
@@ -685,7 +688,7 @@ async def credit_invoice(
         prepaid=Decimal(0),
     )
     session.add(credit)
-    totals = await _replace_lines(session, credit, lines, adjustments, fresh=True)
+    totals = await write_lines(session, credit, lines, adjustments, fresh=True)
     if totals.gross <= 0:
         raise InvalidInput.field("lines", "a credit note must credit a positive amount")
     if already + totals.gross > invoice.total_gross:

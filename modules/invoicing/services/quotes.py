@@ -17,8 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, sequences
 from core.errors import Conflict
-from modules.invoicing.models import Adjustment, Document, Line
-from modules.invoicing.services.documents import get_document, lines_of
+from modules.invoicing.models import Document
+from modules.invoicing.services.documents import (
+    adjustment_data,
+    get_document,
+    line_data,
+    lines_of,
+    write_lines,
+)
 from modules.invoicing.services.settings import get_settings
 
 __all__ = ["convert_quote"]
@@ -62,43 +68,14 @@ async def convert_quote(
         payment_bic=quote.payment_bic,
         source_id=quote.id,
         prepaid=Decimal(0),
-        total_lines=quote.total_lines,
-        total_allowances=quote.total_allowances,
-        total_charges=quote.total_charges,
-        total_net=quote.total_net,
-        total_vat=quote.total_vat,
-        total_gross=quote.total_gross,
-        amount_due=quote.amount_due,
     )
     session.add(invoice)
-    await session.flush()
-    session.add_all(
-        Line(
-            document_id=invoice.id,
-            position=line.position,
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            discount=line.discount,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            exemption_reason=line.exemption_reason,
-            net_amount=line.net_amount,
-        )
-        for line in lines
-    )
-    session.add_all(
-        Adjustment(
-            document_id=invoice.id,
-            position=a.position,
-            is_charge=a.is_charge,
-            amount=a.amount,
-            reason=a.reason,
-            vat_category=a.vat_category,
-            vat_rate=a.vat_rate,
-        )
-        for a in adjustments
+    await write_lines(
+        session,
+        invoice,
+        [line_data(line) for line in lines],
+        [adjustment_data(a) for a in adjustments],
+        fresh=True,
     )
     if quote.number is None:
         settings = await get_settings(session)
