@@ -51,6 +51,7 @@ def _draft_input(data: InvoiceIn | InvoicePatch) -> docs.DraftInput:
         issue_date=data.issue_date,
         payment_terms_days=data.payment_terms_days,
         due_date=data.due_date,
+        delivery_date=data.delivery_date,
         buyer_reference=data.buyer_reference,
         order_reference=data.order_reference,
         notes=data.notes,

@@ -76,6 +76,8 @@ class Document(TenantScoped, Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     issue_date: Mapped[date | None]
     due_date: Mapped[date | None]
+    delivery_date: Mapped[date | None]
+    """BT-72: when the goods or services were supplied (defaults to the issue date where the law needs it)."""
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     buyer_reference: Mapped[str | None] = mapped_column(String(100))
     order_reference: Mapped[str | None] = mapped_column(String(100))

@@ -42,6 +42,7 @@ class InvoiceIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["invoice", "quote"] = "invoice"
     issue_date: date | None = None
     due_date: date | None = None
+    delivery_date: date | None = None
     payment_terms_days: int | None = None
     buyer_reference: str | None = None
     order_reference: str | None = None
@@ -58,6 +59,7 @@ class InvoicePatch(msgspec.Struct, forbid_unknown_fields=True):
     adjustments: list[AdjustmentIn] | None = None
     issue_date: date | None = None
     due_date: date | None = None
+    delivery_date: date | None = None
     payment_terms_days: int | None = None
     buyer_reference: str | None = None
     order_reference: str | None = None
@@ -90,6 +92,7 @@ def document_out(
         "language": document.language,
         "issue_date": document.issue_date.isoformat() if document.issue_date else None,
         "due_date": document.due_date.isoformat() if document.due_date else None,
+        "delivery_date": document.delivery_date.isoformat() if document.delivery_date else None,
         "buyer_reference": document.buyer_reference,
         "order_reference": document.order_reference,
         "notes": document.notes,

@@ -108,6 +108,10 @@ class InvoiceSnapshot:
     preceding_number: str | None = None
     """BT-25: the invoice a credit note corrects."""
     preceding_date: date | None = None
+    delivery_date: date | None = None
+    """BT-72 actual delivery date (required with intra-community supplies, BR-IC-11)."""
+    deliver_to_country: str | None = None
+    """BT-80 deliver-to country (required with intra-community supplies, BR-IC-12)."""
     branding: Branding = field(default_factory=Branding)
 
     @property
@@ -228,5 +232,7 @@ def snapshot_from_json(data: dict[str, Any]) -> InvoiceSnapshot:
         payment_reference=data.get("payment_reference"),
         preceding_number=data.get("preceding_number"),
         preceding_date=_day(data.get("preceding_date")),
+        delivery_date=_day(data.get("delivery_date")),
+        deliver_to_country=data.get("deliver_to_country"),
         branding=Branding(**data.get("branding", {})),
     )

@@ -149,7 +149,13 @@ def facturx_xml(snapshot: InvoiceSnapshot) -> bytes:
         order = _el(agreement, "ram:BuyerOrderReferencedDocument")
         _el(order, "ram:IssuerAssignedID", snapshot.order_reference)  # BT-13
 
-    _el(transaction, "ram:ApplicableHeaderTradeDelivery")
+    delivery = _el(transaction, "ram:ApplicableHeaderTradeDelivery")
+    if snapshot.deliver_to_country:
+        ship_to = _el(delivery, "ram:ShipToTradeParty")
+        _el(_el(ship_to, "ram:PostalTradeAddress"), "ram:CountryID", snapshot.deliver_to_country)  # BT-80
+    if snapshot.delivery_date:
+        event = _el(delivery, "ram:ActualDeliverySupplyChainEvent")
+        _date(event, "ram:OccurrenceDateTime", snapshot.delivery_date.strftime("%Y%m%d"))  # BT-72
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
     reference = payment_reference(snapshot)

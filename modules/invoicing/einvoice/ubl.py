@@ -152,6 +152,13 @@ def ubl_xml(snapshot: InvoiceSnapshot) -> bytes:
     _party(root, "cac:AccountingSupplierParty", snapshot.seller)
     _party(root, "cac:AccountingCustomerParty", snapshot.buyer)
 
+    if snapshot.delivery_date or snapshot.deliver_to_country:
+        delivery = _el(root, "cac:Delivery")  # BG-13
+        if snapshot.delivery_date:
+            _el(delivery, "cbc:ActualDeliveryDate", snapshot.delivery_date.isoformat())  # BT-72
+        if snapshot.deliver_to_country:
+            place = _el(_el(delivery, "cac:DeliveryLocation"), "cac:Address")
+            _el(_el(place, "cac:Country"), "cbc:IdentificationCode", snapshot.deliver_to_country)  # BT-80
     means = _el(root, "cac:PaymentMeans")  # BG-16
     _el(means, "cbc:PaymentMeansCode", payment_means_code(snapshot))  # BT-81
     if snapshot.due_date and is_credit_note:

@@ -95,6 +95,7 @@ class DraftInput:
     issue_date: date | None = None
     payment_terms_days: int | None = None
     due_date: date | None = None
+    delivery_date: date | None = None
     buyer_reference: str | None = None
     order_reference: str | None = None
     notes: str | None = None
@@ -320,6 +321,7 @@ async def create_draft(
         language=language,
         issue_date=data.issue_date,
         due_date=data.due_date,
+        delivery_date=data.delivery_date,
         payment_terms_days=terms,
         buyer_reference=_text(data.buyer_reference, 100, "buyer_reference"),
         order_reference=_text(data.order_reference, 100, "order_reference"),
@@ -362,7 +364,7 @@ async def update_draft(
         document.customer_id = (await fetch(session, Party, data.customer_id, what="customer")).id
     if data.currency is not None:
         document.currency = check_currency(data.currency)
-    for name in ("issue_date", "due_date", "notes", "language"):
+    for name in ("issue_date", "due_date", "delivery_date", "notes", "language"):
         value = getattr(data, name)
         if value is not None:
             setattr(document, name, value)
@@ -469,6 +471,7 @@ async def snapshot_of(
         import base64
 
         logo = f"data:{settings.logo_type};base64,{base64.b64encode(settings.logo).decode()}"
+    crosses_border = any(line.vat_category in ("K", "G") for line in lines)
     issue_date = document.issue_date or date.today()  # noqa: DTZ011 - previews only; issue sets the date
     due_date = document.due_date or issue_date + timedelta(days=document.payment_terms_days)
     return InvoiceSnapshot(
@@ -536,6 +539,8 @@ async def snapshot_of(
         payment_reference=number,
         preceding_number=preceding_number,
         preceding_date=preceding_date,
+        delivery_date=document.delivery_date or (issue_date if crosses_border else None),
+        deliver_to_country=customer.country if crosses_border else None,
         branding=Branding(colour=settings.brand_colour, footer=settings.footer, logo_data_uri=logo),
     )
 

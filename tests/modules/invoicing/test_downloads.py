@@ -52,3 +52,31 @@ async def test_a_drafts_xml_is_refused_until_issued(client: AsyncTestClient[Lite
     answer = await client.get(f"{shop.api}/invoices/{draft['id']}/facturx.xml", headers=shop.owner.headers)
     assert 400 <= answer.status_code < 500
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_intra_community_supply_names_its_delivery_date_and_country(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    customer = await make_customer(client, shop, name="Fahrrad eG", country="DE", vat_id="DE136695976")
+    body = invoice_body(customer["id"])
+    body["lines"] = [
+        {
+            "description": "Bicycle frames",
+            "quantity": "4",
+            "unit_price": "120.00",
+            "vat_rate": "0",
+            "vat_category": "K",
+        }
+    ]
+    body["delivery_date"] = "2026-11-20"
+    draft = (await client.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)).json()
+    issued = await client.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["total_vat"] == "0.00"
+    cii = (
+        await client.get(f"{shop.api}/invoices/{draft['id']}/facturx.xml", headers=shop.owner.headers)
+    ).content
+    ubl = (await client.get(f"{shop.api}/invoices/{draft['id']}/ubl.xml", headers=shop.owner.headers)).content
+    assert check_cii(cii) == [] and check_ubl(ubl) == []
+    assert b"20261120" in cii and b"<ram:CountryID>DE</ram:CountryID>" in cii  # BT-72, BT-80
+    assert b"<cbc:ActualDeliveryDate>2026-11-20</cbc:ActualDeliveryDate>" in ubl
