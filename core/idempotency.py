@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,9 +90,3 @@ async def prune(session: AsyncSession, *, older_than: timedelta = timedelta(hour
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - older_than)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def stored(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
-    return await session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-    )

@@ -124,11 +124,6 @@ async def verify_login(
     return user
 
 
-async def set_password(session: AsyncSession, hasher: PasswordHasher, user: User, password: str) -> None:
-    check_password_strength(password)
-    user.password_hash = hasher.hash(password)
-
-
 async def create_session(session: AsyncSession, user: User, *, days: int) -> str:
     """Start a browser session; returns the cookie value (shown to nobody else)."""
     token = secrets.token_urlsafe(32)

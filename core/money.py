@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Self
 
-from babel.numbers import format_currency, get_currency_name
+from babel.numbers import format_currency
 from babel.numbers import list_currencies as _babel_currencies
 
 from core.errors import InvalidInput
@@ -87,10 +87,6 @@ def parse_amount(raw: str | int | Decimal, *, field: str = "amount", places: int
 def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
     """``1234.5, EUR, fr`` → ``1 234,50 €``: rounded to the ISO minor unit, formatted by Babel."""
     return str(format_currency(round_money(amount, currency), currency, locale=locale))
-
-
-def currency_name(currency: str, locale: str = "en") -> str:
-    return str(get_currency_name(currency, locale=locale))
 
 
 @dataclass(frozen=True, slots=True)

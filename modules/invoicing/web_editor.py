@@ -8,6 +8,7 @@ they swap just the lines, and the totals follow every keystroke.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -86,10 +87,9 @@ async def _save(
             if document_id is None:
                 document = await docs.create_draft(db, data, today=ctx.today(), actor_id=ctx.user_id)
             else:
-                document = await docs.update_draft(db, document_id, data, actor_id=ctx.user_id)
-                document.issue_date = data.issue_date  # a cleared date is set at issue again
-                document.due_date = data.due_date
-                await db.flush()
+                # The form holds every field: a cleared date is cleared (and set again at issue).
+                complete = dataclasses.replace(data, dates_as_given=True)
+                document = await docs.update_draft(db, document_id, complete, actor_id=ctx.user_id)
         except InvalidInput as exc:
             await db.rollback()
             errors, error = field_errors(exc), exc.detail

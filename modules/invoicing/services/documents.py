@@ -103,6 +103,9 @@ class DraftInput:
     payment_bic: str | None = None
     language: str | None = None
     kind: str = "invoice"
+    dates_as_given: bool = False
+    """On update: take ``issue_date`` and ``due_date`` as given, ``None`` clearing them (a full form),
+    instead of ``None`` meaning "keep"."""
 
 
 def parse_line(raw: dict[str, Any], index: int) -> LineData:
@@ -366,7 +369,7 @@ async def update_draft(
         document.currency = check_currency(data.currency)
     for name in ("issue_date", "due_date", "delivery_date", "notes", "language"):
         value = getattr(data, name)
-        if value is not None:
+        if value is not None or (data.dates_as_given and name in ("issue_date", "due_date")):
             setattr(document, name, value)
     if data.language is not None and data.language not in LANGUAGES:
         raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
@@ -675,9 +678,9 @@ async def credit_invoice(
     previous = await session.scalars(select(Document).where(Document.credited_id == invoice.id))
     already = sum((d.total_gross for d in previous if d.state != "draft"), Decimal(0))
     if lines is None:
-        current, _ = await lines_of(session, invoice.id)
+        current, current_adjustments = await lines_of(session, invoice.id)
         lines = [line_data(line) for line in current]
-        adjustments = [adjustment_data(a) for a in (await lines_of(session, invoice.id))[1]]
+        adjustments = [adjustment_data(a) for a in current_adjustments]
     else:
         adjustments = []
     credit = Document(
