@@ -34,7 +34,7 @@ from decimal import Decimal
 
 import weasyprint
 
-from core.documents import BASE_STYLESHEET
+from core.documents import BASE_STYLESHEET, font_faces_css
 from modules.invoicing.calc import AdjustmentInput, LineInput, compute_totals
 from modules.invoicing.pdf import STYLESHEET, TEMPLATES_DIR, invoice_html, render_invoice_pdf
 from modules.invoicing.snapshot import (
@@ -129,9 +129,8 @@ def _percentile(samples: list[float], p: float) -> float:
 
 def _bare_html() -> str:
     """The invoice's HTML with its stylesheets inlined, for a render that reuses nothing."""
-    css = BASE_STYLESHEET.read_text(encoding="utf-8") + (TEMPLATES_DIR / STYLESHEET).read_text(
-        encoding="utf-8"
-    )
+    css = font_faces_css() + BASE_STYLESHEET.read_text(encoding="utf-8")
+    css += (TEMPLATES_DIR / STYLESHEET).read_text(encoding="utf-8")
     return invoice_html(sample_invoice()).replace("</head>", f"<style>{css}</style>\n</head>", 1)
 
 

@@ -6,13 +6,21 @@ is the only way a document reaches a resource: ``data:`` URLs and files inside i
 """
 
 from core.documents.fetcher import MAX_ASSET_BYTES, AssetFetcher, RefusedURL
-from core.documents.render import BASE_STYLESHEET, DocumentRenderer, render_pdf_async
+from core.documents.render import (
+    BASE_STYLESHEET,
+    FONTS_DIR,
+    DocumentRenderer,
+    font_faces_css,
+    render_pdf_async,
+)
 
 __all__ = [
     "BASE_STYLESHEET",
+    "FONTS_DIR",
     "MAX_ASSET_BYTES",
     "AssetFetcher",
     "DocumentRenderer",
     "RefusedURL",
+    "font_faces_css",
     "render_pdf_async",
 ]

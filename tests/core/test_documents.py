@@ -125,6 +125,27 @@ def test_a_template_renders_to_a_pdf_carrying_its_text(renderer: DocumentRendere
     assert "1 / 1" in text  # the core's base.css numbers the pages
 
 
+def _embedded_fonts(pdf: bytes) -> set[str]:
+    names = set()
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+    return names
+
+
+def test_documents_embed_the_shipped_font_in_every_style(renderer: DocumentRenderer, templates: Path) -> None:
+    """The same fonts on every install, whatever the system has: the PDF embeds Coopstack Sans only."""
+    name = write_template(
+        templates,
+        "styles.html",
+        "<p>Łódź Ærøskøbing Ελλάδα Київ 1 234,56 €</p><p><b>bold</b> <i>italic</i></p>",
+    )
+    fonts = _embedded_fonts(renderer.render_pdf(name, {}))
+    assert fonts == {"Coopstack-Sans", "Coopstack-Sans-Bold", "Coopstack-Sans-Italic"}
+    text = pdf_text(renderer.render_pdf(name, {}))
+    assert "Łódź Ærøskøbing Ελλάδα Київ 1 234,56 €" in text
+
+
 def test_user_data_is_autoescaped(renderer: DocumentRenderer, templates: Path) -> None:
     name = write_template(templates, "party.html", "<h1>{{ party }}</h1>")
     party = '<script>alert(1)</script><img src="file:///etc/passwd">'
