@@ -50,6 +50,7 @@ SESSION_COOKIE = "coop_session"
 PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://coopstack.org/problems/"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_SESSION_KEY = "coopstack.session"
 
 
 def _db(scope: Scope) -> Database:
@@ -72,15 +73,35 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        user: CurrentUser | None = None
         authorization = headers.get("authorization", "")
         cookie_token = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
-        if authorization or cookie_token:
-            async with _db(scope).session(write=False) as session:
-                if authorization.lower().startswith("bearer "):
-                    user = await user_for_token(session, authorization[7:].strip())
-                elif cookie_token:
-                    user = await user_for_session(session, cookie_token, now=utcnow())
+        if not (authorization or cookie_token):
+            scope["user"] = None
+            scope["auth"] = None
+            await self.app(scope, receive, send)
+            return
+        # The user is looked up in the session the request's handler will use (see provide_db): one
+        # connection and one transaction per request instead of two.
+        session = _db(scope).session(write=scope.get("method") in _UNSAFE)
+        try:
+            user: CurrentUser | None = None
+            if authorization.lower().startswith("bearer "):
+                user = await user_for_token(session, authorization[7:].strip())
+            elif cookie_token:
+                user = await user_for_session(session, cookie_token, now=utcnow())
+            await self._pass(scope, receive, send, headers, user, session)
+        finally:
+            await session.close()
+
+    async def _pass(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        user: CurrentUser | None,
+        session: AsyncSession,
+    ) -> None:
         if (
             user is not None
             and not user.via_token
@@ -94,6 +115,7 @@ class AuthMiddleware:
             return
         scope["user"] = user
         scope["auth"] = "token" if user and user.via_token else ("session" if user else None)
+        scope[_SESSION_KEY] = session  # type: ignore[literal-required]
         await self.app(scope, receive, send)
 
 
@@ -214,8 +236,10 @@ async def count_of(database: Database, key: str, window: int) -> int:
         return int(value or 0)
 
 
-def requires_user(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Deny by default: every route needs a logged-in user unless it is marked ``opt={"public": True}``."""
+async def requires_user(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Deny by default: every route needs a logged-in user unless it is marked ``opt={"public": True}``.
+
+    Async on purpose: Litestar runs a synchronous guard in a worker thread, a thread hop per request."""
     if handler.opt.get("public") or connection.scope["path"].startswith("/schema"):
         return
     if connection.scope.get("user") is None:
@@ -225,6 +249,10 @@ def requires_user(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseR
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
     """The request's session: a writer for unsafe methods, a reader otherwise; closed (rolled back if
     uncommitted) when the handler returns."""
+    opened = request.scope.get(_SESSION_KEY)
+    if isinstance(opened, AsyncSession):
+        yield opened  # the authentication middleware's, closed by it when the response is sent
+        return
     database: Database = request.app.state.db
     session = database.session(write=request.method in _UNSAFE)
     try:
@@ -243,17 +271,10 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
         raise NotAuthorizedException("log in or send an API token")
     opt = request.route_handler.opt
     module = opt.get("module")
-    columns = [
-        Tenant.id,
-        Tenant.slug,
-        Tenant.name,
-        Tenant.currency,
-        Tenant.locale,
-        Tenant.timezone,
-        TenantUser.role,
-    ]
+    # The whole tenant row: it stays in the session's identity map, so services that need the
+    # tenant's details (an invoice's seller) get it without another query.
     statement = (
-        select(*columns)
+        select(Tenant, TenantUser.role)
         .join(TenantUser, TenantUser.tenant_id == Tenant.id)
         .where(Tenant.slug == slug, TenantUser.user_id == user.id)
     )
@@ -266,23 +287,25 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
         raise NotFoundException("no such tenant")
     if module is not None and row.module is None:
         raise NotFoundException("not found")
-    db.info["tenant_id"] = row.id
+    tenant: Tenant = row.Tenant
+    db.info["tenant_id"] = tenant.id
+    db.info["tenant"] = tenant  # the identity map holds rows weakly: keep this one for the request
     party_ids: tuple[Any, ...] = ()
     if row.role == "member":
         party_ids = tuple(
             (await db.scalars(select(PartyLink.party_id).where(PartyLink.user_id == user.id))).all()
         )
     context = TenantContext(
-        tenant_id=row.id,
-        slug=row.slug,
-        name=row.name,
-        currency=row.currency,
-        locale=row.locale,
+        tenant_id=tenant.id,
+        slug=tenant.slug,
+        name=tenant.name,
+        currency=tenant.currency,
+        locale=tenant.locale,
         user_id=user.id,
         role=row.role,
         permissions=request.app.state.role_permissions.get(row.role, frozenset()),
         party_ids=party_ids,
-        timezone=row.timezone,
+        timezone=tenant.timezone,
     )
     permission = opt.get("permission")
     if permission is not None and not context.can(permission):

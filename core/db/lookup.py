@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.base import TenantScoped
+from core.db.tenancy import current_tenant_id
 from core.errors import NotFound
 
 __all__ = ["fetch"]
@@ -17,9 +19,16 @@ T = TypeVar("T")
 
 async def fetch(session: AsyncSession, model: type[T], row_id: uuid.UUID, *, what: str) -> T:
     """The ``model`` row with ``row_id`` in the session's tenant; ``NotFound`` ("no such <what>") when
-    it does not exist or belongs to another tenant (the two are indistinguishable on purpose)."""
-    column: Any = model.id  # type: ignore[attr-defined]
-    found = await session.scalar(select(model).where(column == row_id))
+    it does not exist or belongs to another tenant (the two are indistinguishable on purpose).
+
+    A tenant-owned row is looked up by its whole primary key (tenant, id): a row this session already
+    holds is returned without a query."""
+    tenant_id = current_tenant_id(session)
+    if tenant_id is not None and issubclass(model, TenantScoped):
+        found = await session.get(model, (tenant_id, row_id))
+    else:
+        column: Any = model.id  # type: ignore[attr-defined]
+        found = await session.scalar(select(model).where(column == row_id))
     if found is None:
         raise NotFound(f"no such {what}")
     return found

@@ -89,9 +89,24 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if _touches_tenant_rows(state):
             raise TenantScopeError("a tenant-scoped query ran without a tenant; use all_tenants() on purpose")
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
-    )
+    state.statement = state.statement.options(_criteria_for(tenant_id))
+
+
+_CRITERIA: dict[uuid.UUID, Any] = {}
+
+
+def _criteria_for(tenant_id: uuid.UUID) -> Any:
+    """The loader option that scopes a statement to ``tenant_id``, built once per tenant (options are
+    immutable, and building one on every statement was a measurable part of a request)."""
+    option = _CRITERIA.get(tenant_id)
+    if option is None:
+        if len(_CRITERIA) > 10_000:
+            _CRITERIA.clear()
+        option = with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        )
+        _CRITERIA[tenant_id] = option
+    return option
 
 
 @event.listens_for(TenantSession, "before_flush")
