@@ -218,14 +218,24 @@ class InvoiceController(Controller):
     async def create(
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, data: InvoiceIn
     ) -> Response[bytes]:
-        """Create a draft (or a quote); accepts ``Idempotency-Key``."""
+        """Create a draft (or a quote), or with ``"issue": true`` an issued invoice; accepts
+        ``Idempotency-Key``."""
+        if data.issue and not ctx.can("invoicing.issue"):
+            raise PermissionDenied(f"your role ({ctx.role}) may not issue invoices here")
+        if data.issue and data.kind == "quote":
+            raise InvalidInput.field("issue", "a quote is not issued; convert it to an invoice")
 
         async def produce() -> tuple[int, Any]:
-            document = await docs.create_draft(
-                db, _draft_input(data), today=ctx.today(), actor_id=ctx.user_id
-            )
-            lines, adjustments = await docs.lines_of(db, document.id)
-            return 201, document_out(document, lines, adjustments)
+            draft = await docs.create_draft(db, _draft_input(data), today=ctx.today(), actor_id=ctx.user_id)
+            if data.issue:
+                await docs.issue_document(
+                    db,
+                    draft.document.id,
+                    today=ctx.today(),
+                    actor_id=ctx.user_id,
+                    rows=(draft.lines, draft.adjustments),
+                )
+            return 201, document_out(*draft)
 
         return await idempotent(db, request, _scope(ctx), produce)
 

@@ -50,6 +50,9 @@ class InvoiceIn(msgspec.Struct, forbid_unknown_fields=True):
     payment_iban: str | None = None
     payment_bic: str | None = None
     language: Literal["en", "fr", "de", "es", "it"] | None = None
+    issue: bool = False
+    """Issue the invoice in the same call (and transaction): it is numbered at once, or nothing is
+    stored. Needs the right to issue."""
 
 
 class InvoicePatch(msgspec.Struct, forbid_unknown_fields=True):

@@ -85,7 +85,9 @@ async def _save(
     if data is not None:
         try:
             if document_id is None:
-                document = await docs.create_draft(db, data, today=ctx.today(), actor_id=ctx.user_id)
+                document = (
+                    await docs.create_draft(db, data, today=ctx.today(), actor_id=ctx.user_id)
+                ).document
             else:
                 # The form holds every field: a cleared date is cleared (and set again at issue).
                 complete = dataclasses.replace(data, dates_as_given=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -206,6 +206,22 @@ def adjustment_inputs(adjustments: Sequence[AdjustmentLike]) -> list[AdjustmentI
     ]
 
 
+class Written(NamedTuple):
+    """What ``write_lines`` stored: the totals, and the rows in position order."""
+
+    totals: Totals
+    lines: list[Line]
+    adjustments: list[Adjustment]
+
+
+class Draft(NamedTuple):
+    """A new draft with the lines and adjustments just written (no need to read them back)."""
+
+    document: Document
+    lines: list[Line]
+    adjustments: list[Adjustment]
+
+
 async def get_document(session: AsyncSession, document_id: uuid.UUID) -> Document:
     return await fetch(session, Document, document_id, what="invoice")
 
@@ -235,7 +251,7 @@ async def write_lines(
     adjustments: Sequence[AdjustmentData],
     *,
     fresh: bool = False,
-) -> Totals:
+) -> Written:
     """Replace the document's lines and adjustments and store its totals (``fresh``: it has none yet)."""
     if len(lines) > MAX_LINES:
         raise InvalidInput.field("lines", f"at most {MAX_LINES} lines per document")
@@ -251,7 +267,7 @@ async def write_lines(
     else:
         await session.execute(delete(Line).where(Line.document_id == document.id))
         await session.execute(delete(Adjustment).where(Adjustment.document_id == document.id))
-    session.add_all(
+    rows = [
         Line(
             document_id=document.id,
             position=index + 1,
@@ -266,8 +282,8 @@ async def write_lines(
             net_amount=totals.line_nets[index],
         )
         for index, line in enumerate(lines)
-    )
-    session.add_all(
+    ]
+    extras = [
         Adjustment(
             document_id=document.id,
             position=index + 1,
@@ -278,8 +294,10 @@ async def write_lines(
             vat_rate=a.vat_rate,
         )
         for index, a in enumerate(adjustments)
-    )
-    return totals
+    ]
+    session.add_all(rows)
+    session.add_all(extras)
+    return Written(totals, rows, extras)
 
 
 def _check_shape(data: DraftInput, currency: str | None) -> None:
@@ -299,7 +317,7 @@ def _check_shape(data: DraftInput, currency: str | None) -> None:
 
 async def create_draft(
     session: AsyncSession, data: DraftInput, *, today: date, actor_id: uuid.UUID | None
-) -> Document:
+) -> Draft:
     """A new draft (no number) for a customer party; totals computed from the lines."""
     if data.customer_id is None:
         raise InvalidInput.field("customer_id", "is required")
@@ -334,7 +352,7 @@ async def create_draft(
         prepaid=Decimal(0),
     )
     session.add(document)
-    await write_lines(session, document, data.lines or (), data.adjustments or (), fresh=True)
+    written = await write_lines(session, document, data.lines or (), data.adjustments or (), fresh=True)
     await session.flush()
     await audit.record(
         session,
@@ -344,7 +362,7 @@ async def create_draft(
         action="create",
         changes={"customer_id": str(customer.id), "kind": document.kind},
     )
-    return document
+    return Draft(document, written.lines, written.adjustments)
 
 
 def _text(value: str | None, limit: int, field: str) -> str | None:
@@ -453,12 +471,13 @@ async def snapshot_of(
     *,
     number: str | None,
     settings: InvoicingSettings | None = None,
+    rows: tuple[list[Line], list[Adjustment]] | None = None,
 ) -> InvoiceSnapshot:
     """The document as it would be (or was) issued: seller, buyer, lines and totals, frozen."""
     tenant = await session.get_one(Tenant, document.tenant_id)
     customer = await fetch(session, Party, document.customer_id, what="customer")
     settings = settings or await get_settings(session)
-    lines, adjustments = await lines_of(session, document.id)
+    lines, adjustments = rows if rows is not None else await lines_of(session, document.id)
     totals = compute_totals(
         line_inputs(lines),
         adjustment_inputs(adjustments),
@@ -582,32 +601,42 @@ def _check_issuable(snapshot: InvoiceSnapshot) -> None:
 
 
 async def issue_document(
-    session: AsyncSession, document_id: uuid.UUID, *, today: date, actor_id: uuid.UUID | None
+    session: AsyncSession,
+    document_id: uuid.UUID,
+    *,
+    today: date,
+    actor_id: uuid.UUID | None,
+    rows: tuple[list[Line], list[Adjustment]] | None = None,
 ) -> Document:
     """Issue a draft: check it, give it the next number of its series, freeze it, tell other modules.
 
-    The number is taken last, just before the caller commits, so the series' lock is held briefly.
+    ``rows``: the draft's lines and adjustments when the caller has just written them. The number is
+    taken last, just before the caller commits, so the series' lock is held briefly; the document's
+    row is written once, with the number (no flush of the dates before it).
     """
     document = await get_document(session, document_id)
     if document.state != "draft":
         raise Conflict(f"{document.number or 'this document'} is already issued")
     if document.kind == "quote":
         raise Conflict("a quote is not issued; convert it to an invoice")
-    document.issue_date = document.issue_date or today
-    document.due_date = document.due_date or document.issue_date + timedelta(days=document.payment_terms_days)
-    if document.kind == "credit_note":
-        document.due_date = None
-    settings = await get_settings(session)
-    draft = await snapshot_of(session, document, number=None, settings=settings)
-    _check_issuable(draft)
-    pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
-    number = await sequences.next_number(
-        session,
-        f"invoicing.{document.kind}",
-        pattern,
-        on=document.issue_date,
-        per_year=settings.number_per_year,
-    )
+    with session.no_autoflush:
+        document.issue_date = document.issue_date or today
+        document.due_date = document.due_date or document.issue_date + timedelta(
+            days=document.payment_terms_days
+        )
+        if document.kind == "credit_note":
+            document.due_date = None
+        settings = await get_settings(session)
+        draft = await snapshot_of(session, document, number=None, settings=settings, rows=rows)
+        _check_issuable(draft)
+        pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
+        number = await sequences.next_number(
+            session,
+            f"invoicing.{document.kind}",
+            pattern,
+            on=document.issue_date,
+            per_year=settings.number_per_year,
+        )
     document.number = number
     document.snapshot = snapshot_to_json(dataclasses.replace(draft, number=number, payment_reference=number))
     document.state = "issued"
@@ -696,7 +725,8 @@ async def credit_invoice(
         prepaid=Decimal(0),
     )
     session.add(credit)
-    totals = await write_lines(session, credit, lines, adjustments, fresh=True)
+    written = await write_lines(session, credit, lines, adjustments, fresh=True)
+    totals = written.totals
     if totals.gross <= 0:
         raise InvalidInput.field("lines", "a credit note must credit a positive amount")
     if already + totals.gross > invoice.total_gross:
@@ -705,7 +735,9 @@ async def credit_invoice(
             f"so at most {invoice.total_gross - already} can be credited"
         )
     await session.flush()
-    await issue_document(session, credit.id, today=today, actor_id=actor_id)
+    await issue_document(
+        session, credit.id, today=today, actor_id=actor_id, rows=(written.lines, written.adjustments)
+    )
     applied = min(credit.amount_due, max(invoice.balance, Decimal(0)))
     if applied > 0:
         session.add(Allocation(invoice_id=invoice.id, credit_note_id=credit.id, amount=applied))

@@ -315,7 +315,7 @@ async def _make_for(session: AsyncSession, plan: RecurringPlan) -> Document | No
         return None
     template = plan.template
     lines, adjustments = _lines(template)
-    document = await create_draft(
+    draft = await create_draft(
         session,
         DraftInput(
             customer_id=plan.customer_id,
@@ -332,9 +332,11 @@ async def _make_for(session: AsyncSession, plan: RecurringPlan) -> Document | No
         today=period,
         actor_id=None,
     )
+    document = draft.document
     document.source_id = plan.id
     if plan.auto_issue:
-        await issue_document(session, document.id, today=period, actor_id=None)
+        rows = (draft.lines, draft.adjustments)
+        await issue_document(session, document.id, today=period, actor_id=None, rows=rows)
     plan.last_document_id = document.id
     plan.next_date = add_months(period, FREQUENCIES[plan.frequency], plan.anchor_day)
     if plan.end_date is not None and plan.next_date > plan.end_date:

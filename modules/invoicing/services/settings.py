@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -61,13 +61,24 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
     """``null`` goes back to the install's mail server."""
 
 
+_SETTINGS = "invoicing.settings"
+
+
 async def get_settings(session: AsyncSession) -> InvoicingSettings:
-    """The session tenant's settings (the defaults until someone changes them)."""
+    """The session tenant's settings (the defaults until someone changes them); read once per session
+    (the session keeps the row, and changes go through this same object)."""
+    cached: tuple[Any, InvoicingSettings] | None = session.info.get(_SETTINGS)
+    tenant_id = session.info.get("tenant_id")
+    if cached is not None and cached[0] == tenant_id:
+        state = inspect(cached[1])
+        if state.persistent and not state.expired_attributes and cached[1] in session:
+            return cached[1]  # not rolled back, nor expired by a commit
     found = await session.scalar(select(InvoicingSettings))
     if found is None:
         found = InvoicingSettings(reminder_days=[7, 21, 45], smtp={})
         session.add(found)
         await session.flush()
+    session.info[_SETTINGS] = (tenant_id, found)
     return found
 
 

@@ -106,6 +106,44 @@ async def test_a_customer_without_a_country_cannot_be_invoiced_until_fixed(
     assert issued.json()["number"].endswith("-00001")
 
 
+async def test_one_call_creates_and_issues_or_stores_nothing(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    customer = await make_customer(client, shop)
+    body = invoice_body(customer["id"], ("Seed potatoes", "40", "1.85", "10"), issue=True)
+    answer = await client.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)
+    assert answer.status_code == 201, answer.text
+    issued = answer.json()
+    assert (issued["state"], issued["total_gross"]) == ("issued", "81.40")
+    assert issued["number"].endswith("-00001")
+    assert [line["description"] for line in issued["lines"]] == ["Seed potatoes"]
+    xml = await client.get(f"{shop.api}/invoices/{issued['id']}/facturx.xml", headers=shop.owner.headers)
+    assert xml.status_code == 200 and issued["number"] in xml.text
+
+    # A customer that cannot be invoiced yet: refused as issuing a draft is, and no draft is left over.
+    bare = (
+        await client.post(
+            f"{shop.api}/parties", json={"kind": "person", "name": "No Address"}, headers=shop.owner.headers
+        )
+    ).json()
+    refused = await client.post(
+        f"{shop.api}/invoices", json=invoice_body(bare["id"], issue=True), headers=shop.owner.headers
+    )
+    assert refused.status_code == 422 and "BR-11" in refused.text
+    quote = await client.post(
+        f"{shop.api}/invoices",
+        json=invoice_body(customer["id"], kind="quote", issue=True),
+        headers=shop.owner.headers,
+    )
+    assert quote.status_code == 422 and "issue" in quote.text
+    listed = (
+        await client.get(f"{shop.api}/invoices", params={"kind": ""}, headers=shop.owner.headers)
+    ).json()["items"]
+    assert [(d["state"], d["number"]) for d in listed] == [("issued", issued["number"])]
+    again = await client.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)
+    assert again.json()["number"].endswith("-00002")  # the refused call burnt no number
+
+
 async def test_bad_lines_are_refused_with_the_field_named(
     client: AsyncTestClient[Litestar], shop: Coop
 ) -> None:
