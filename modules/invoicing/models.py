@@ -62,6 +62,9 @@ class Document(TenantScoped, Base):
         ),
         UniqueConstraint("tenant_id", "kind", "number"),
         Index("ix_invoicing_document_list", "tenant_id", "kind", "created_at", "id"),
+        # The list filtered by state (issued, unpaid...) walks this index instead of sorting every
+        # document in that state.
+        Index("ix_invoicing_document_state_list", "tenant_id", "kind", "state", "created_at", "id"),
         Index("ix_invoicing_document_state", "tenant_id", "state", "due_date"),
         Index("ix_invoicing_document_customer", "tenant_id", "customer_id", "issue_date"),
         Index("ix_invoicing_document_issue_date", "tenant_id", "issue_date", "id"),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
 
+from core.db.engine import Database
+from modules.invoicing.models import Document
 from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
@@ -292,3 +296,29 @@ async def test_a_member_sees_only_its_own_issued_invoices(
     ).status_code == 404
     refused = await client.post(f"{shop.api}/invoices", json=invoice_body(mine["id"]), headers=member.headers)
     assert refused.status_code == 403
+
+
+async def test_the_list_walks_every_invoice_once_even_when_they_share_a_creation_time(
+    client: AsyncTestClient[Litestar], shop: Coop, database: Database
+) -> None:
+    customer = await make_customer(client, shop)
+    created = []
+    for _ in range(7):
+        answer = await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+        )
+        created.append(answer.json()["id"])
+    async with database.transaction(tenant_id=shop.id) as session:  # an import: one timestamp for all
+        await session.execute(update(Document).values(created_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC)))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(f"{shop.api}/invoices", params=params, headers=shop.owner.headers)).json()
+        seen += [d["id"] for d in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(created)
+    assert len(seen) == len(set(seen)) == 7
+    assert seen == sorted(seen, reverse=True)  # ties are ordered by id, newest first
