@@ -2,11 +2,13 @@
 
 - ``facturx_xml``: UN/CEFACT CII D16B, Factur-X EN 16931 profile (embedded in the PDF as ``factur-x.xml``);
 - ``ubl_xml``: UBL 2.1 Invoice or CreditNote, Peppol BIS Billing 3.0;
-- ``check_cii`` / ``check_ubl``: offline XSD validation, schemas parsed once per process.
+- ``check_cii`` / ``check_ubl``: offline XSD validation, schemas parsed once per process;
+- ``cii_rule_errors`` / ``ubl_rule_errors``: the EN 16931 business rules (the official schematrons).
 """
 
 from modules.invoicing.einvoice.cii import FACTURX_FILENAME, FACTURX_GUIDELINE, FACTURX_LEVEL, facturx_xml
 from modules.invoicing.einvoice.content import IssuedOnly
+from modules.invoicing.einvoice.rules import cii_rule_errors, ubl_rule_errors
 from modules.invoicing.einvoice.ubl import CUSTOMIZATION_ID, PROFILE_ID, ubl_xml
 from modules.invoicing.einvoice.validate import check_cii, check_ubl
 
@@ -19,6 +21,8 @@ __all__ = [
     "IssuedOnly",
     "check_cii",
     "check_ubl",
+    "cii_rule_errors",
     "facturx_xml",
+    "ubl_rule_errors",
     "ubl_xml",
 ]

@@ -22,6 +22,7 @@ from modules.invoicing.einvoice.content import (
     price_text,
     quantity_text,
     rate_text,
+    states_vat_numbers,
 )
 from modules.invoicing.i18n import labels_for
 from modules.invoicing.snapshot import AddressSnapshot, InvoiceSnapshot, PartySnapshot
@@ -70,7 +71,7 @@ def _address(parent: etree._Element, address: AddressSnapshot) -> None:
         _el(postal, "ram:CountrySubDivisionName", address.region)
 
 
-def _party(parent: etree._Element, tag: str, party: PartySnapshot) -> None:
+def _party(parent: etree._Element, tag: str, party: PartySnapshot, *, vat_number: bool) -> None:
     element = _el(parent, tag)
     _el(element, "ram:Name", party.name)  # BT-27 / BT-44
     if party.company_id:
@@ -80,7 +81,7 @@ def _party(parent: etree._Element, tag: str, party: PartySnapshot) -> None:
     if party.email:
         communication = _el(element, "ram:URIUniversalCommunication")
         _el(communication, "ram:URIID", party.email, schemeID="EM")  # BT-34 / BT-49
-    if party.vat_id:
+    if party.vat_id and vat_number:
         registration = _el(element, "ram:SpecifiedTaxRegistration")
         _el(registration, "ram:ID", party.vat_id, schemeID="VA")  # BT-31 / BT-48
 
@@ -143,8 +144,9 @@ def facturx_xml(snapshot: InvoiceSnapshot) -> bytes:
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
     if snapshot.buyer_reference:
         _el(agreement, "ram:BuyerReference", snapshot.buyer_reference)  # BT-10
-    _party(agreement, "ram:SellerTradeParty", snapshot.seller)
-    _party(agreement, "ram:BuyerTradeParty", snapshot.buyer)
+    vat_numbers = states_vat_numbers(snapshot)
+    _party(agreement, "ram:SellerTradeParty", snapshot.seller, vat_number=vat_numbers)
+    _party(agreement, "ram:BuyerTradeParty", snapshot.buyer, vat_number=vat_numbers)
     if snapshot.order_reference:
         order = _el(agreement, "ram:BuyerOrderReferencedDocument")
         _el(order, "ram:IssuerAssignedID", snapshot.order_reference)  # BT-13

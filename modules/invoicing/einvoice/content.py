@@ -25,6 +25,7 @@ __all__ = [
     "price_text",
     "quantity_text",
     "rate_text",
+    "states_vat_numbers",
 ]
 
 EXEMPT_CATEGORIES = frozenset({"E", "AE", "K", "G", "O"})
@@ -35,6 +36,12 @@ RATELESS_CATEGORIES = frozenset({"O"})
 
 _EXEMPTION_CODES = {"AE": "VATEX-EU-AE", "K": "VATEX-EU-IC", "G": "VATEX-EU-G", "O": "VATEX-EU-O"}
 """CEF VATEX codes (BT-121) that follow from the category alone; exemptions (E) need the article."""
+
+
+def states_vat_numbers(snapshot: InvoiceSnapshot) -> bool:
+    """False for an invoice outside the scope of VAT: it names neither party's VAT number (BR-O-02..04;
+    category O is never mixed with another, BR-O-11..14)."""
+    return not any(line.vat_category in RATELESS_CATEGORIES for line in snapshot.lines)
 
 
 class IssuedOnly(Conflict):

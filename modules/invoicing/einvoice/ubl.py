@@ -23,6 +23,7 @@ from modules.invoicing.einvoice.content import (
     price_text,
     quantity_text,
     rate_text,
+    states_vat_numbers,
 )
 from modules.invoicing.i18n import labels_for
 from modules.invoicing.snapshot import InvoiceSnapshot, PartySnapshot
@@ -74,7 +75,7 @@ def _endpoint(party: PartySnapshot) -> tuple[str, str] | None:
     return None
 
 
-def _party(parent: etree._Element, tag: str, party: PartySnapshot) -> None:
+def _party(parent: etree._Element, tag: str, party: PartySnapshot, *, vat_number: bool) -> None:
     holder = _el(parent, tag)
     element = _el(holder, "cac:Party")
     endpoint = _endpoint(party)
@@ -94,7 +95,7 @@ def _party(parent: etree._Element, tag: str, party: PartySnapshot) -> None:
         _el(postal, "cbc:CountrySubentity", address.region)
     country = _el(postal, "cac:Country")
     _el(country, "cbc:IdentificationCode", address.country or "")  # BT-40 / BT-55
-    if party.vat_id:
+    if party.vat_id and vat_number:
         tax_scheme = _el(element, "cac:PartyTaxScheme")
         _el(tax_scheme, "cbc:CompanyID", party.vat_id)  # BT-31 / BT-48
         _el(_el(tax_scheme, "cac:TaxScheme"), "cbc:ID", "VAT")
@@ -149,8 +150,9 @@ def ubl_xml(snapshot: InvoiceSnapshot) -> bytes:
         _el(reference, "cbc:ID", snapshot.preceding_number)  # BT-25
         if snapshot.preceding_date:
             _el(reference, "cbc:IssueDate", iso_date(snapshot.preceding_date))  # BT-26
-    _party(root, "cac:AccountingSupplierParty", snapshot.seller)
-    _party(root, "cac:AccountingCustomerParty", snapshot.buyer)
+    vat_numbers = states_vat_numbers(snapshot)
+    _party(root, "cac:AccountingSupplierParty", snapshot.seller, vat_number=vat_numbers)
+    _party(root, "cac:AccountingCustomerParty", snapshot.buyer, vat_number=vat_numbers)
 
     if snapshot.delivery_date or snapshot.deliver_to_country:
         delivery = _el(root, "cac:Delivery")  # BG-13

@@ -493,7 +493,11 @@ async def snapshot_of(
         import base64
 
         logo = f"data:{settings.logo_type};base64,{base64.b64encode(settings.logo).decode()}"
-    crosses_border = any(line.vat_category in ("K", "G") for line in lines)
+    # An intra-community supply or export, on a line or on a charge, names the delivery (BR-IC-11/12).
+    crossing = ("K", "G")
+    crosses_border = any(line.vat_category in crossing for line in lines) or any(
+        a.vat_category in crossing for a in adjustments
+    )
     issue_date = document.issue_date or date.today()  # noqa: DTZ011 - previews only; issue sets the date
     due_date = document.due_date or issue_date + timedelta(days=document.payment_terms_days)
     return InvoiceSnapshot(
@@ -567,7 +571,7 @@ async def snapshot_of(
     )
 
 
-def _check_issuable(snapshot: InvoiceSnapshot) -> None:
+def check_issuable(snapshot: InvoiceSnapshot) -> None:
     """The EN 16931 rules a person can fix before issuing, named by the field to fix."""
     errors: list[dict[str, str]] = []
     if not snapshot.lines:
@@ -628,7 +632,7 @@ async def issue_document(
             document.due_date = None
         settings = await get_settings(session)
         draft = await snapshot_of(session, document, number=None, settings=settings, rows=rows)
-        _check_issuable(draft)
+        check_issuable(draft)
         pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
         number = await sequences.next_number(
             session,

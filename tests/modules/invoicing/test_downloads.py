@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 
-from modules.invoicing.einvoice import check_cii, check_ubl
+from modules.invoicing.einvoice import check_cii, check_ubl, cii_rule_errors, ubl_rule_errors
 from tests.conftest import Coop
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
@@ -36,9 +36,9 @@ async def test_an_issued_invoice_downloads_as_the_same_factur_x_pdf_every_time(
     assert issued["number"] in reader.pages[0].extract_text()
     xml = await client.get(f"{shop.api}/invoices/{draft['id']}/facturx.xml", headers=shop.owner.headers)
     assert reader.attachments["factur-x.xml"] == [xml.content]
-    assert check_cii(xml.content) == []
+    assert check_cii(xml.content) == [] and cii_rule_errors(xml.content) == []
     ubl = await client.get(f"{shop.api}/invoices/{draft['id']}/ubl.xml", headers=shop.owner.headers)
-    assert ubl.status_code == 200 and check_ubl(ubl.content) == []
+    assert ubl.status_code == 200 and check_ubl(ubl.content) == [] and ubl_rule_errors(ubl.content) == []
     assert issued["number"].encode() in ubl.content
 
 
@@ -78,5 +78,27 @@ async def test_an_intra_community_supply_names_its_delivery_date_and_country(
     ).content
     ubl = (await client.get(f"{shop.api}/invoices/{draft['id']}/ubl.xml", headers=shop.owner.headers)).content
     assert check_cii(cii) == [] and check_ubl(ubl) == []
+    assert cii_rule_errors(cii) == [] and ubl_rule_errors(ubl) == []  # BR-IC-11, BR-IC-12 among them
     assert b"20261120" in cii and b"<ram:CountryID>DE</ram:CountryID>" in cii  # BT-72, BT-80
     assert b"<cbc:ActualDeliveryDate>2026-11-20</cbc:ActualDeliveryDate>" in ubl
+
+
+async def test_an_intra_community_charge_alone_also_names_the_delivery(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    """BR-IC-11/12 follow the VAT breakdown: a K charge on a zero-rated invoice needs them too."""
+    customer = await make_customer(client, shop, name="Fahrrad eG", country="DE", vat_id="DE136695976")
+    body = invoice_body(customer["id"], ("Printed manuals", "10", "4.00", "0"), issue=True)
+    body["lines"][0]["vat_category"] = "Z"
+    body["adjustments"] = [
+        {"amount": "30.00", "vat_rate": "0", "vat_category": "K", "is_charge": True, "reason": "Transport"}
+    ]
+    issued = await client.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)
+    assert issued.status_code == 201, issued.text
+    invoice_id = issued.json()["id"]
+    cii = (
+        await client.get(f"{shop.api}/invoices/{invoice_id}/facturx.xml", headers=shop.owner.headers)
+    ).content
+    ubl = (await client.get(f"{shop.api}/invoices/{invoice_id}/ubl.xml", headers=shop.owner.headers)).content
+    assert cii_rule_errors(cii) == [] and ubl_rule_errors(ubl) == []
+    assert b"<ram:CountryID>DE</ram:CountryID>" in cii and b"cbc:ActualDeliveryDate" in ubl

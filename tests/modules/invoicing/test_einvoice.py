@@ -9,8 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
+from core.errors import InvalidInput
 from modules.invoicing.calc import AdjustmentInput, LineInput, compute_totals
 from modules.invoicing.einvoice import (
     CUSTOMIZATION_ID,
@@ -19,10 +22,13 @@ from modules.invoicing.einvoice import (
     IssuedOnly,
     check_cii,
     check_ubl,
+    cii_rule_errors,
     facturx_xml,
+    ubl_rule_errors,
     ubl_xml,
 )
 from modules.invoicing.einvoice.cii import NAMESPACES as CII
+from modules.invoicing.services.documents import check_issuable
 from modules.invoicing.snapshot import (
     AddressSnapshot,
     AdjustmentSnapshot,
@@ -31,6 +37,7 @@ from modules.invoicing.snapshot import (
     LineSnapshot,
     PartySnapshot,
 )
+from tests.modules.invoicing.test_calc import documents
 
 UBL = {
     "inv": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -83,8 +90,8 @@ MIXED_LINES: list[Line] = [
     ("Consulting, cooperative governance", "6", "HUR", "90.00", "0", "AE", "0", None),
     ("Training for members", "2", "DAY", "450.00", "0", "E", "0", "Exonération, article 261-4-4° du CGI"),
     ("Seedlings shipped to Berlin", "120", "C62", "1.25", "0", "K", "0", None),
-    ("Membership fee collected for the federation", "1", "C62", "50.00", "0", "O", "0", None),
     ("Printed books", "10", "C62", "12.00", "0", "Z", "0", None),
+    ("Seed catalogues shipped to Geneva", "40", "C62", "3.00", "0", "G", "0", None),
     ("Software licence", "1", "C62", "200.00", "0", "S", "20", None),
 ]
 
@@ -176,8 +183,22 @@ def make_credit_note(**changes: Any) -> InvoiceSnapshot:
 
 
 def make_mixed(**changes: Any) -> InvoiceSnapshot:
-    """Reverse charge, exemption, intra-community supply, out of scope, zero and standard rate at once."""
-    return make_snapshot(MIXED_LINES, (), buyer=GERMAN_BUYER, language="de", **changes)
+    """Reverse charge, exemption, intra-community supply, export, zero and standard rate at once (with
+    the delivery date and country an intra-community supply needs, as issuing sets them)."""
+    fields: dict[str, Any] = {"delivery_date": date(2026, 3, 14), "deliver_to_country": "DE", **changes}
+    return make_snapshot(MIXED_LINES, (), buyer=GERMAN_BUYER, language="de", **fields)
+
+
+def make_outside_scope(**changes: Any) -> InvoiceSnapshot:
+    """A membership fee outside the scope of VAT: category O alone (EN 16931 BR-O-11)."""
+    lines: list[Line] = [
+        ("Membership fee collected for the federation", "1", "C62", "50.00", "0", "O", "0", None)
+    ]
+    return make_snapshot(lines, (), **changes)
+
+
+LEGAL = [make_snapshot, make_credit_note, make_mixed, make_outside_scope]
+LEGAL_IDS = ["invoice", "credit", "mixed", "outside-scope"]
 
 
 def cii_text(xml: bytes, path: str) -> list[str]:
@@ -188,18 +209,36 @@ def ubl_text(xml: bytes, path: str) -> list[str]:
     return [str(node) for node in etree.fromstring(xml).xpath(path, namespaces=UBL)]
 
 
-@pytest.mark.parametrize(
-    "make", [make_snapshot, make_credit_note, make_mixed], ids=["invoice", "credit", "mixed"]
-)
-def test_cii_is_valid_against_the_factur_x_en16931_schema(make: Any) -> None:
-    assert check_cii(facturx_xml(make())) == []
+@pytest.mark.parametrize("make", LEGAL, ids=LEGAL_IDS)
+def test_cii_is_valid_against_the_factur_x_en16931_schema_and_rules(make: Any) -> None:
+    xml = facturx_xml(make())
+    assert check_cii(xml) == []
+    assert cii_rule_errors(xml) == []
 
 
-@pytest.mark.parametrize(
-    "make", [make_snapshot, make_credit_note, make_mixed], ids=["invoice", "credit", "mixed"]
-)
-def test_ubl_is_valid_against_the_ubl_21_schema(make: Any) -> None:
-    assert check_ubl(ubl_xml(make())) == []
+@pytest.mark.parametrize("make", LEGAL, ids=LEGAL_IDS)
+def test_ubl_is_valid_against_the_ubl_21_schema_and_the_en16931_rules(make: Any) -> None:
+    xml = ubl_xml(make())
+    assert check_ubl(xml) == []
+    assert ubl_rule_errors(xml) == []
+
+
+def test_the_rule_checks_name_the_rule_an_invoice_breaks() -> None:
+    """An intra-community supply without its delivery date and country breaks BR-IC-11 and BR-IC-12."""
+    snapshot = make_mixed(delivery_date=None, deliver_to_country=None)
+    for errors in (cii_rule_errors(facturx_xml(snapshot)), ubl_rule_errors(ubl_xml(snapshot))):
+        assert [e[:10] for e in errors] == ["[BR-IC-11]", "[BR-IC-12]"]
+
+
+def test_outside_scope_states_no_vat_numbers() -> None:
+    """EN 16931 BR-O-02: an invoice outside the scope of VAT names neither party's VAT number."""
+    snapshot = make_outside_scope(buyer=GERMAN_BUYER)
+    assert snapshot.seller.vat_id and snapshot.buyer.vat_id
+    for make, expected in ((make_snapshot, 2), (make_outside_scope, 0)):
+        cii = facturx_xml(make(buyer=GERMAN_BUYER))
+        assert len(cii_text(cii, "//ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']/text()")) == expected
+        ubl = ubl_xml(make(buyer=GERMAN_BUYER))
+        assert len(ubl_text(ubl, "//cac:PartyTaxScheme/cbc:CompanyID/text()")) == expected
 
 
 def test_cii_carries_the_key_business_terms_where_en16931_puts_them() -> None:
@@ -282,15 +321,21 @@ def test_exempt_categories_state_why_and_out_of_scope_has_no_rate() -> None:
             "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=CII
         )
     }
-    assert set(groups) == {"S", "Z", "E", "AE", "K", "O"}
-    for category in ("E", "AE", "K", "O"):
+    assert set(groups) == {"S", "Z", "E", "AE", "K", "G"}
+    for category in ("E", "AE", "K", "G"):
         assert groups[category].findtext("ram:ExemptionReason", namespaces=CII), category
     assert (
         groups["E"].findtext("ram:ExemptionReason", namespaces=CII) == "Exonération, article 261-4-4° du CGI"
     )
     assert groups["AE"].findtext("ram:ExemptionReasonCode", namespaces=CII) == "VATEX-EU-AE"
     assert groups["S"].find("ram:ExemptionReason", namespaces=CII) is None
-    assert groups["O"].find("ram:RateApplicablePercent", namespaces=CII) is None
+    assert groups["G"].findtext("ram:RateApplicablePercent", namespaces=CII) == "0.00"
+    outside = etree.fromstring(facturx_xml(make_outside_scope())).xpath(
+        "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=CII
+    )
+    assert [g.findtext("ram:CategoryCode", namespaces=CII) for g in outside] == ["O"]
+    assert outside[0].find("ram:RateApplicablePercent", namespaces=CII) is None
+    assert outside[0].findtext("ram:ExemptionReason", namespaces=CII)
     assert cii_text(xml, "//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID/text()") == [
         "DE123456789"
     ]
@@ -299,7 +344,12 @@ def test_exempt_categories_state_why_and_out_of_scope_has_no_rate() -> None:
     subtotals = etree.fromstring(ubl).xpath("//cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory", namespaces=UBL)
     by_category = {c.findtext("cbc:ID", namespaces=UBL): c for c in subtotals}
     assert by_category["K"].findtext("cbc:TaxExemptionReasonCode", namespaces=UBL) == "VATEX-EU-IC"
-    assert by_category["O"].find("cbc:Percent", namespaces=UBL) is None
+    assert by_category["G"].findtext("cbc:TaxExemptionReasonCode", namespaces=UBL) == "VATEX-EU-G"
+    outside = etree.fromstring(ubl_xml(make_outside_scope())).xpath(
+        "//cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory", namespaces=UBL
+    )
+    assert outside[0].findtext("cbc:ID", namespaces=UBL) == "O"
+    assert outside[0].find("cbc:Percent", namespaces=UBL) is None
 
 
 def test_ubl_follows_peppol_bis_billing_3() -> None:
@@ -382,3 +432,55 @@ def test_the_checks_report_what_is_wrong() -> None:
     assert check_cii(b"<not-closed>")[0].startswith("not well-formed")
     assert check_ubl(facturx_xml(make_snapshot())) != []
     assert check_cii(ubl_xml(make_snapshot())) != []
+
+
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(document=documents(), kind=st.sampled_from(["invoice", "credit_note"]))
+def test_whatever_passes_the_issue_checks_passes_the_en16931_rules(document: Any, kind: str) -> None:
+    """Correct by construction: any lines, allowances, charges, currency and prepayment that issuing
+    accepts give a CII and a UBL document that the official EN 16931 schematrons accept."""
+    nets = document.totals().line_nets
+    lines = tuple(
+        LineSnapshot(
+            position=i,
+            description=f"Item {i}",
+            quantity=item.quantity,
+            unit="C62",
+            unit_price=item.unit_price,
+            discount=item.discount,
+            vat_category=item.vat_category,
+            vat_rate=item.vat_rate,
+            net_amount=net,
+            exemption_reason=item.exemption_reason,
+        )
+        for i, (item, net) in enumerate(zip(document.lines, nets, strict=True), start=1)
+    )
+    adjustments = tuple(
+        AdjustmentSnapshot(a.is_charge, a.amount, a.reason or "Adjustment", a.vat_category, a.vat_rate)
+        for a in document.adjustments
+    )
+    crosses_border = any(
+        item.vat_category in ("K", "G") for item in (*lines, *adjustments)
+    )  # as issuing does
+    snapshot = replace(
+        make_snapshot(),
+        kind=kind,
+        currency=document.currency,
+        lines=lines,
+        adjustments=adjustments,
+        totals=document.totals(),
+        buyer=GERMAN_BUYER,
+        preceding_number="F-2026-00041" if kind == "credit_note" else None,
+        preceding_date=date(2026, 3, 1) if kind == "credit_note" else None,
+        due_date=date(2026, 4, 13) if kind == "invoice" else None,
+        payment_terms="30 days" if kind == "invoice" else None,
+        delivery_date=date(2026, 3, 14) if crosses_border else None,
+        deliver_to_country="DE" if crosses_border else None,
+    )
+    try:
+        check_issuable(snapshot)
+    except InvalidInput:
+        assume(False)
+    cii, ubl = facturx_xml(snapshot), ubl_xml(snapshot)
+    assert check_cii(cii) == [] and cii_rule_errors(cii) == []
+    assert check_ubl(ubl) == [] and ubl_rule_errors(ubl) == []
