@@ -141,3 +141,24 @@ def run_recurring_command(slug: str | None, every: bool, on: Any) -> None:
         return not report.failed
 
     for_tenants(slug, every, _day(on), job)
+
+
+@invoicing.command("check-einvoices")
+@click.option("--tenant", "slug", default=None, help="The tenant's slug.")
+@click.option("--all-tenants", "every", is_flag=True, help="Every tenant with invoicing on.")
+def check_einvoices(slug: str | None, every: bool) -> None:
+    """Check every issued invoice and credit note, as CII and UBL, against the EN 16931 schemas and
+    business rules (the official schematrons); exit 1 when any fails. Changes nothing."""
+    from modules.invoicing.services.conformance import check_issued_einvoices
+
+    async def job(
+        database: Database, settings: Settings, tenant_id: uuid.UUID, tenant: str, today: date
+    ) -> bool:
+        report = await check_issued_einvoices(database, tenant_id)
+        for number, syntax, problem in report.failures:
+            click.echo(f"{tenant}	{number}	{syntax}	{problem}", err=True)
+        failed = len({number for number, _, _ in report.failures})
+        click.echo(f"{tenant}: {report.checked} checked, {failed} failing")
+        return not report.failures
+
+    for_tenants(slug, every, None, job)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
+import anyio
+from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from core.cli import main
+from core.db.engine import Database
+from core.settings import Settings
 from modules.invoicing.einvoice import check_cii, check_ubl, cii_rule_errors, ubl_rule_errors
+from modules.invoicing.models import Document
 from tests.conftest import Coop
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
@@ -102,3 +110,36 @@ async def test_an_intra_community_charge_alone_also_names_the_delivery(
     ubl = (await client.get(f"{shop.api}/invoices/{invoice_id}/ubl.xml", headers=shop.owner.headers)).content
     assert cii_rule_errors(cii) == [] and ubl_rule_errors(ubl) == []
     assert b"<ram:CountryID>DE</ram:CountryID>" in cii and b"cbc:ActualDeliveryDate" in ubl
+
+
+async def test_the_conformance_command_rechecks_every_issued_einvoice(
+    client: AsyncTestClient[Litestar], shop: Coop, settings: Settings, database: Database
+) -> None:
+    customer = await make_customer(client, shop, name="Fahrrad eG", country="DE", vat_id="DE136695976")
+    for category in ("S", "K"):
+        body = invoice_body(
+            customer["id"], ("Bicycle frames", "4", "120.00", "20" if category == "S" else "0")
+        )
+        body["lines"][0]["vat_category"] = category
+        answer = await client.post(
+            f"{shop.api}/invoices", json={**body, "issue": True}, headers=shop.owner.headers
+        )
+        assert answer.status_code == 201, answer.text
+    env = {"COOPSTACK_DATABASE_URL": settings.database_url}
+
+    def invoke() -> Any:
+        return CliRunner().invoke(main, ["invoicing", "check-einvoices", "--tenant", shop.slug], env=env)
+
+    clean = await anyio.to_thread.run_sync(invoke)
+    assert clean.exit_code == 0, clean.output
+    assert f"{shop.slug}: 2 checked, 0 failing" in clean.output
+
+    # An invoice frozen without its delivery details (as an older release could have issued it).
+    async with database.transaction(tenant_id=shop.id) as session:
+        document = (await session.scalars(select(Document).where(Document.number.like("%00002")))).one()
+        document.snapshot = {**document.snapshot, "delivery_date": None, "deliver_to_country": None}
+    failing = await anyio.to_thread.run_sync(invoke)
+    assert failing.exit_code == 1
+    assert f"{shop.slug}: 2 checked, 1 failing" in failing.output
+    assert f"{document.number}\tCII\t[BR-IC-11]" in failing.output
+    assert f"{document.number}\tUBL\t[BR-IC-12]" in failing.output
