@@ -17,18 +17,27 @@ __all__ = ["fetch"]
 T = TypeVar("T")
 
 
-async def fetch(session: AsyncSession, model: type[T], row_id: uuid.UUID, *, what: str) -> T:
+async def fetch(
+    session: AsyncSession, model: type[T], row_id: uuid.UUID, *, what: str, for_update: bool = False
+) -> T:
     """The ``model`` row with ``row_id`` in the session's tenant; ``NotFound`` ("no such <what>") when
     it does not exist or belongs to another tenant (the two are indistinguishable on purpose).
 
     A tenant-owned row is looked up by its whole primary key (tenant, id): a row this session already
-    holds is returned without a query."""
+    holds is returned without a query. ``for_update``: read it afresh and lock it until the transaction
+    ends (PostgreSQL ``FOR UPDATE``; SQLite's writer already holds the database), so a concurrent change
+    of the same row waits and then sees this one's result."""
     tenant_id = current_tenant_id(session)
     if tenant_id is not None and issubclass(model, TenantScoped):
-        found = await session.get(model, (tenant_id, row_id))
+        found = await session.get(
+            model, (tenant_id, row_id), with_for_update=for_update or None, populate_existing=for_update
+        )
     else:
         column: Any = model.id  # type: ignore[attr-defined]
-        found = await session.scalar(select(model).where(column == row_id))
+        statement = select(model).where(column == row_id)
+        if for_update:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        found = await session.scalar(statement)
     if found is None:
         raise NotFound(f"no such {what}")
     return found

@@ -222,8 +222,11 @@ class Draft(NamedTuple):
     adjustments: list[Adjustment]
 
 
-async def get_document(session: AsyncSession, document_id: uuid.UUID) -> Document:
-    return await fetch(session, Document, document_id, what="invoice")
+async def get_document(
+    session: AsyncSession, document_id: uuid.UUID, *, for_update: bool = False
+) -> Document:
+    """The document; ``for_update`` locks it for a change that depends on its state (issue, credit, edit)."""
+    return await fetch(session, Document, document_id, what="invoice", for_update=for_update)
 
 
 async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> tuple[list[Line], list[Adjustment]]:
@@ -378,7 +381,7 @@ async def update_draft(
     session: AsyncSession, document_id: uuid.UUID, data: DraftInput, *, actor_id: uuid.UUID | None
 ) -> Document:
     """Change a draft; an issued document is refused (correct it with a credit note)."""
-    document = await get_document(session, document_id)
+    document = await get_document(session, document_id, for_update=True)
     if document.state != "draft":
         raise Conflict(_frozen(document, "cannot change"))
     if data.customer_id is not None:
@@ -449,7 +452,7 @@ def _frozen(document: Document, what: str) -> str:
 
 async def delete_draft(session: AsyncSession, document_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> None:
     """Delete a draft; issued documents are never deleted."""
-    document = await get_document(session, document_id)
+    document = await get_document(session, document_id, for_update=True)
     if document.state != "draft":
         raise Conflict(_frozen(document, "is never deleted"))
     await session.delete(document)
@@ -616,9 +619,11 @@ async def issue_document(
 
     ``rows``: the draft's lines and adjustments when the caller has just written them. The number is
     taken last, just before the caller commits, so the series' lock is held briefly; the document's
-    row is written once, with the number (no flush of the dates before it).
+    row is written once, with the number (no flush of the dates before it). The draft is locked first,
+    so two concurrent issues of one draft give one number and one refusal, never a burnt number.
     """
-    document = await get_document(session, document_id)
+    # A draft the caller has just written in this transaction is nobody else's to issue yet.
+    document = await get_document(session, document_id, for_update=rows is None)
     if document.state != "draft":
         raise Conflict(f"{document.number or 'this document'} is already issued")
     if document.kind == "quote":
@@ -705,7 +710,7 @@ async def credit_invoice(
     """
     from modules.invoicing.models import Allocation
 
-    invoice = await get_document(session, invoice_id)
+    invoice = await get_document(session, invoice_id, for_update=True)  # concurrent credits queue here
     if invoice.kind != "invoice" or invoice.state == "draft":
         raise Conflict("only an issued invoice can be credited; a draft is simply changed or deleted")
     previous = await session.scalars(select(Document).where(Document.credited_id == invoice.id))

@@ -322,3 +322,47 @@ async def test_the_list_walks_every_invoice_once_even_when_they_share_a_creation
     assert sorted(seen) == sorted(created)
     assert len(seen) == len(set(seen)) == 7
     assert seen == sorted(seen, reverse=True)  # ties are ordered by id, newest first
+
+
+async def test_one_draft_issued_twice_at_once_gets_one_number_and_burns_none(
+    app: Litestar, shop: Coop
+) -> None:
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as parallel:
+            customer = (
+                await parallel.post(
+                    f"{shop.api}/parties",
+                    headers=shop.owner.headers,
+                    json={"kind": "organisation", "name": "Busy Buyer", "address": {"country": "FR"}},
+                )
+            ).json()
+            body = invoice_body(customer["id"])
+            draft = (
+                await parallel.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)
+            ).json()
+            answers = await asyncio.gather(
+                *(
+                    parallel.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+                    for _ in range(6)
+                )
+            )
+            credits = await asyncio.gather(
+                *(
+                    parallel.post(
+                        f"{shop.api}/invoices/{draft['id']}/credit", json={}, headers=shop.owner.headers
+                    )
+                    for _ in range(4)
+                )
+            )
+            following = await parallel.post(
+                f"{shop.api}/invoices", json={**body, "issue": True}, headers=shop.owner.headers
+            )
+    finally:
+        await app.state.db.dispose()  # its connections belong to this loop, not to the test client's
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409, 409]
+    number = next(a.json()["number"] for a in answers if a.status_code == 200)
+    assert number.endswith("-00001")
+    assert following.json()["number"].endswith("-00002")  # no number was taken and lost
+    # A full credit of the whole invoice, asked four times at once: one credit note, three refusals.
+    assert sorted(c.status_code for c in credits) == [201, 409, 409, 409], [c.text for c in credits]
