@@ -81,7 +81,10 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         # The user is looked up in the session the request's handler will use (see provide_db): one
-        # connection and one transaction per request instead of two.
+        # connection and one transaction per request instead of two. The transaction never spans the
+        # network: when a body is still to be read, it ends before the handler reads it (a slow upload
+        # must not hold a connection, nor SQLite's write lock), and the session is closed before the
+        # response is sent (see _closing).
         session = _db(scope).session(write=scope.get("method") in _UNSAFE)
         try:
             user: CurrentUser | None = None
@@ -89,7 +92,9 @@ class AuthMiddleware:
                 user = await user_for_token(session, authorization[7:].strip())
             elif cookie_token:
                 user = await user_for_session(session, cookie_token, now=utcnow())
-            await self._pass(scope, receive, send, headers, user, session)
+            if _has_body(headers):
+                await session.rollback()
+            await self._pass(scope, receive, _closing(send, session), headers, user, session)
         finally:
             await session.close()
 
@@ -117,6 +122,21 @@ class AuthMiddleware:
         scope["auth"] = "token" if user and user.via_token else ("session" if user else None)
         scope[_SESSION_KEY] = session  # type: ignore[literal-required]
         await self.app(scope, receive, send)
+
+
+def _has_body(headers: dict[str, str]) -> bool:
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+
+
+def _closing(send: Send, session: AsyncSession) -> Send:
+    """``send`` that closes ``session`` (rolling back what was not committed) as the answer starts."""
+
+    async def wrapped(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            await session.close()
+        await send(message)
+
+    return wrapped
 
 
 def _cookie(header: str, name: str) -> str | None:
@@ -247,8 +267,9 @@ async def requires_user(connection: ASGIConnection[Any, Any, Any, Any], handler:
 
 
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
-    """The request's session: a writer for unsafe methods, a reader otherwise; closed (rolled back if
-    uncommitted) when the handler returns."""
+    """The request's session: a writer for unsafe methods, a reader otherwise; rolled back if
+    uncommitted and closed before the response is sent. With a logged-in user it is the session the
+    authentication middleware opened (and closes)."""
     opened = request.scope.get(_SESSION_KEY)
     if isinstance(opened, AsyncSession):
         yield opened  # the authentication middleware's, closed by it when the response is sent

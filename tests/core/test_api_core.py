@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -256,3 +260,54 @@ async def test_a_co_op_time_zone_must_be_a_real_one(client: AsyncTestClient[Lite
     good = await client.patch(coop.api, json={"timezone": "Europe/Brussels"}, headers=coop.owner.headers)
     assert good.json()["timezone"] == "Europe/Brussels"
     assert (await client.get(f"{coop.api}/memberships", headers=coop.owner.headers)).status_code == 200
+
+
+async def test_a_slow_upload_holds_no_database_connection(app: Litestar, world: World) -> None:
+    """The user is looked up before the body arrives; no connection (nor SQLite's write lock) is held
+    while a client is still sending it."""
+    coop = await world.coop()
+    body = json.dumps({"kind": "person", "name": "Slow Sender"}).encode()
+    arrived = asyncio.Event()
+    messages: list[Any] = []
+
+    async def receive() -> Any:
+        await arrived.wait()
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+
+    path = f"{coop.api}/parties"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"coop.test"),
+            (b"authorization", f"Bearer {coop.owner.token}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("coop.test", 80),
+        "state": {},
+    }
+    pool = app.state.db.write_engine.pool
+    try:
+        request = asyncio.create_task(app(scope, receive, send))
+        await asyncio.sleep(0.3)  # authenticated by now, and waiting for the body
+        assert not request.done()
+        assert pool.checkedout() == 0
+        arrived.set()
+        await request
+        assert pool.checkedout() == 0  # closed before the answer went out
+    finally:
+        await app.state.db.dispose()
+    assert messages[0]["status"] == 201
+    assert json.loads(b"".join(m.get("body", b"") for m in messages[1:]))["name"] == "Slow Sender"
