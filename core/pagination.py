@@ -75,6 +75,8 @@ async def paginate(
             expected = getattr(sort.type, "impl_instance", sort.type).python_type  # through a TypeDecorator
             if issubclass(expected, datetime):
                 last_sort = datetime.fromisoformat(last_sort)
+                if last_sort.tzinfo is None:  # we only give out aware times; a naive one is made up
+                    raise ValueError("naive cursor time")
             elif not isinstance(last_sort, expected):
                 raise TypeError("cursor value of the wrong type")
         except (ValueError, TypeError, NotImplementedError):

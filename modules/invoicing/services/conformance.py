@@ -33,7 +33,7 @@ _BATCH = 500
 class ConformanceReport:
     checked: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
-    """(document number, "CII" or "UBL", what is wrong)."""
+    """(document number, "CII", "UBL" or "snapshot", what is wrong)."""
 
 
 async def check_issued_einvoices(database: Database, tenant_id: uuid.UUID) -> ConformanceReport:
@@ -48,12 +48,16 @@ async def check_issued_einvoices(database: Database, tenant_id: uuid.UUID) -> Co
     async with database.session(write=False, tenant_id=tenant_id) as session:
         rows = await session.stream(statement)
         async for number, raw in rows:
-            snapshot = snapshot_from_json(raw)
-            cii, ubl = facturx_xml(snapshot), ubl_xml(snapshot)
+            report.checked += 1
+            try:
+                snapshot = snapshot_from_json(raw)
+                cii, ubl = facturx_xml(snapshot), ubl_xml(snapshot)
+            except Exception as error:  # noqa: BLE001 - a damaged snapshot is reported, the run goes on
+                report.failures.append((str(number), "snapshot", f"cannot be read: {error!r}"))
+                continue
             for syntax, problems in (
                 ("CII", check_cii(cii) + cii_rule_errors(cii)),
                 ("UBL", check_ubl(ubl) + ubl_rule_errors(ubl)),
             ):
                 report.failures += [(str(number), syntax, problem) for problem in problems]
-            report.checked += 1
     return report

@@ -143,3 +143,10 @@ async def test_the_conformance_command_rechecks_every_issued_einvoice(
     assert f"{shop.slug}: 2 checked, 1 failing" in failing.output
     assert f"{document.number}\tCII\t[BR-IC-11]" in failing.output
     assert f"{document.number}\tUBL\t[BR-IC-12]" in failing.output
+
+    async with database.transaction(tenant_id=shop.id) as session:  # damaged beyond reading
+        document = (await session.scalars(select(Document).where(Document.number.like("%00001")))).one()
+        document.snapshot = {"kind": "invoice"}
+    damaged = await anyio.to_thread.run_sync(invoke)
+    assert f"{shop.slug}: 2 checked, 2 failing" in damaged.output
+    assert f"{document.number}\tsnapshot\tcannot be read" in damaged.output

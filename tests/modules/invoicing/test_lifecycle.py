@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from datetime import UTC, datetime
 
 import httpx
@@ -366,3 +368,24 @@ async def test_one_draft_issued_twice_at_once_gets_one_number_and_burns_none(
     assert following.json()["number"].endswith("-00002")  # no number was taken and lost
     # A full credit of the whole invoice, asked four times at once: one credit note, three refusals.
     assert sorted(c.status_code for c in credits) == [201, 409, 409, 409], [c.text for c in credits]
+
+
+async def test_a_forged_cursor_is_refused_not_a_server_error(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    def forged(*values: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+    some_id = "0b5bd5a5-3a0e-4c1c-8d1c-3c1d2b1a0f00"
+    for cursor in (
+        "not-a-cursor",
+        forged("2026-03-01T09:00:00", some_id),  # a time without its zone
+        forged("2026-03-01T09:00:00+00:00", "not-a-uuid"),
+        forged(12, some_id),
+        forged("2026-03-01T09:00:00+00:00"),
+    ):
+        answer = await client.get(
+            f"{shop.api}/invoices", params={"cursor": cursor}, headers=shop.owner.headers
+        )
+        assert answer.status_code == 422, (cursor, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
