@@ -75,8 +75,8 @@ class AuthMiddleware:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         authorization = headers.get("authorization", "")
         cookie_token = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
-        if not (authorization or cookie_token):
-            scope["user"] = None
+        if not (authorization or cookie_token) or scope["path"].startswith("/static/"):
+            scope["user"] = None  # static files are public: a browser's cookie costs them no query
             scope["auth"] = None
             await self.app(scope, receive, send)
             return

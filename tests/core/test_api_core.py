@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import event
 
 from core.app import create_app
 from core.registry import ModuleRegistry
@@ -311,3 +312,25 @@ async def test_a_slow_upload_holds_no_database_connection(app: Litestar, world: 
         await app.state.db.dispose()
     assert messages[0]["status"] == 201
     assert json.loads(b"".join(m.get("body", b"") for m in messages[1:]))["name"] == "Slow Sender"
+
+
+async def test_static_files_cost_a_logged_in_browser_no_query(
+    client: AsyncTestClient[Litestar], app: Litestar
+) -> None:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engines = {app.state.db.read_engine.sync_engine, app.state.db.write_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        answer = await client.get(
+            "/static/htmx.min.js", headers={"Cookie": "coop_session=some-session-token"}
+        )
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    assert answer.status_code == 200 and "htmx" in answer.text
+    assert statements == []
