@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Request, Response
@@ -82,9 +82,18 @@ class AuthMiddleware:
             return
         # The user is looked up in the session the request's handler will use (see provide_db): one
         # connection and one transaction per request instead of two. The transaction never spans the
-        # network: when a body is still to be read, it ends before the handler reads it (a slow upload
-        # must not hold a connection, nor SQLite's write lock), and the session is closed before the
-        # response is sent (see _closing).
+        # network: the body is read first (a slow upload must not hold a connection, nor SQLite's
+        # write lock) and the session is closed as the response starts (see _closing).
+        if _has_body(headers):
+            limit: int = scope["app"].state.settings.max_body_bytes
+            try:
+                body = await _read_body(receive, headers, limit)
+            except _BodyTooLarge:
+                await _send_problem(send, 413, "body-too-large", f"the body is larger than {limit} bytes")
+                return
+            if body is None:
+                return  # the client went away
+            receive = _replay(body, receive)
         session = _db(scope).session(write=scope.get("method") in _UNSAFE)
         try:
             user: CurrentUser | None = None
@@ -92,8 +101,6 @@ class AuthMiddleware:
                 user = await user_for_token(session, authorization[7:].strip())
             elif cookie_token:
                 user = await user_for_session(session, cookie_token, now=utcnow())
-            if _has_body(headers):
-                await session.rollback()
             await self._pass(scope, receive, _closing(send, session), headers, user, session)
         finally:
             await session.close()
@@ -126,6 +133,44 @@ class AuthMiddleware:
 
 def _has_body(headers: dict[str, str]) -> bool:
     return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes | None:
+    """The whole request body, or None when the client went away; ``_BodyTooLarge`` past ``limit``."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = cast(bytes, message.get("body", b""))
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that gives the body already read, then whatever the client sends next."""
+    given = False
+
+    async def replay() -> Any:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def _closing(send: Send, session: AsyncSession) -> Send:

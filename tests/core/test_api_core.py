@@ -263,6 +263,30 @@ async def test_a_co_op_time_zone_must_be_a_real_one(client: AsyncTestClient[Lite
     assert (await client.get(f"{coop.api}/memberships", headers=coop.owner.headers)).status_code == 200
 
 
+def raw_post(path: str, token: str, *extra: tuple[bytes, bytes]) -> dict[str, Any]:
+    """The ASGI scope of an authenticated JSON POST, for tests that feed the body themselves."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"coop.test"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", b"application/json"),
+            *extra,
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("coop.test", 80),
+        "state": {},
+    }
+
+
 async def test_a_slow_upload_holds_no_database_connection(app: Litestar, world: World) -> None:
     """The user is looked up before the body arrives; no connection (nor SQLite's write lock) is held
     while a client is still sending it."""
@@ -278,27 +302,7 @@ async def test_a_slow_upload_holds_no_database_connection(app: Litestar, world: 
     async def send(message: Any) -> None:
         messages.append(message)
 
-    path = f"{coop.api}/parties"
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"coop.test"),
-            (b"authorization", f"Bearer {coop.owner.token}".encode()),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("coop.test", 80),
-        "state": {},
-    }
+    scope = raw_post(f"{coop.api}/parties", coop.owner.token, (b"content-length", str(len(body)).encode()))
     pool = app.state.db.write_engine.pool
     try:
         request = asyncio.create_task(app(scope, receive, send))
@@ -334,3 +338,30 @@ async def test_static_files_cost_a_logged_in_browser_no_query(
             event.remove(engine, "before_cursor_execute", count)
     assert answer.status_code == 200 and "htmx" in answer.text
     assert statements == []
+
+
+async def test_a_chunked_body_past_the_limit_is_refused_with_413(app: Litestar, world: World) -> None:
+    """No declared length: the limit holds on what arrives, before anything is looked up or written."""
+    coop = await world.coop()
+    chunk = b"x" * 700_000
+    parts = [
+        {"type": "http.request", "body": b'{"kind": "person", "name": "A", "notes": "', "more_body": True},
+        {"type": "http.request", "body": chunk, "more_body": True},
+        {"type": "http.request", "body": chunk, "more_body": True},
+        {"type": "http.request", "body": b'"}', "more_body": False},
+    ]
+    messages: list[Any] = []
+
+    async def receive() -> Any:
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+
+    scope = raw_post(f"{coop.api}/parties", coop.owner.token, (b"transfer-encoding", b"chunked"))
+    try:
+        await app(scope, receive, send)
+    finally:
+        await app.state.db.dispose()
+    assert messages[0]["status"] == 413
+    assert b"body-too-large" in messages[1]["body"]
