@@ -233,9 +233,9 @@ class InvoiceController(Controller):
                     draft.document.id,
                     today=ctx.today(),
                     actor_id=ctx.user_id,
-                    rows=(draft.lines, draft.adjustments),
+                    rows=draft.rows,
                 )
-            return 201, document_out(*draft)
+            return 201, document_out(draft.document, *draft.rows)
 
         return await idempotent(db, request, _scope(ctx), produce)
 

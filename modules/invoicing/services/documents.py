@@ -206,20 +206,25 @@ def adjustment_inputs(adjustments: Sequence[AdjustmentLike]) -> list[AdjustmentI
     ]
 
 
-class Written(NamedTuple):
-    """What ``write_lines`` stored: the totals, and the rows in position order."""
+class Rows(NamedTuple):
+    """A document's lines and adjustments, in position order."""
 
-    totals: Totals
     lines: list[Line]
     adjustments: list[Adjustment]
+
+
+class Written(NamedTuple):
+    """What ``write_lines`` stored: the totals, and the rows."""
+
+    totals: Totals
+    rows: Rows
 
 
 class Draft(NamedTuple):
-    """A new draft with the lines and adjustments just written (no need to read them back)."""
+    """A new draft with the rows just written (no need to read them back)."""
 
     document: Document
-    lines: list[Line]
-    adjustments: list[Adjustment]
+    rows: Rows
 
 
 async def get_document(
@@ -229,12 +234,12 @@ async def get_document(
     return await fetch(session, Document, document_id, what="invoice", for_update=for_update)
 
 
-async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> tuple[list[Line], list[Adjustment]]:
+async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> Rows:
     lines = await session.scalars(select(Line).where(Line.document_id == document_id).order_by(Line.position))
     adjustments = await session.scalars(
         select(Adjustment).where(Adjustment.document_id == document_id).order_by(Adjustment.position)
     )
-    return list(lines), list(adjustments)
+    return Rows(list(lines), list(adjustments))
 
 
 def _apply_totals(document: Document, totals: Totals) -> None:
@@ -300,7 +305,7 @@ async def write_lines(
     ]
     session.add_all(rows)
     session.add_all(extras)
-    return Written(totals, rows, extras)
+    return Written(totals, Rows(rows, extras))
 
 
 def _check_shape(data: DraftInput, currency: str | None) -> None:
@@ -365,7 +370,7 @@ async def create_draft(
         action="create",
         changes={"customer_id": str(customer.id), "kind": document.kind},
     )
-    return Draft(document, written.lines, written.adjustments)
+    return Draft(document, written.rows)
 
 
 def _text(value: str | None, limit: int, field: str) -> str | None:
@@ -474,7 +479,7 @@ async def snapshot_of(
     *,
     number: str | None,
     settings: InvoicingSettings | None = None,
-    rows: tuple[list[Line], list[Adjustment]] | None = None,
+    rows: Rows | None = None,
 ) -> InvoiceSnapshot:
     """The document as it would be (or was) issued: seller, buyer, lines and totals, frozen."""
     tenant = await session.get_one(Tenant, document.tenant_id)
@@ -613,7 +618,7 @@ async def issue_document(
     *,
     today: date,
     actor_id: uuid.UUID | None,
-    rows: tuple[list[Line], list[Adjustment]] | None = None,
+    rows: Rows | None = None,
 ) -> Document:
     """Issue a draft: check it, give it the next number of its series, freeze it, tell other modules.
 
@@ -744,9 +749,7 @@ async def credit_invoice(
             f"so at most {invoice.total_gross - already} can be credited"
         )
     await session.flush()
-    await issue_document(
-        session, credit.id, today=today, actor_id=actor_id, rows=(written.lines, written.adjustments)
-    )
+    await issue_document(session, credit.id, today=today, actor_id=actor_id, rows=written.rows)
     applied = min(credit.amount_due, max(invoice.balance, Decimal(0)))
     if applied > 0:
         session.add(Allocation(invoice_id=invoice.id, credit_note_id=credit.id, amount=applied))

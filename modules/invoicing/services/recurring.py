@@ -335,8 +335,7 @@ async def _make_for(session: AsyncSession, plan: RecurringPlan) -> Document | No
     document = draft.document
     document.source_id = plan.id
     if plan.auto_issue:
-        rows = (draft.lines, draft.adjustments)
-        await issue_document(session, document.id, today=period, actor_id=None, rows=rows)
+        await issue_document(session, document.id, today=period, actor_id=None, rows=draft.rows)
     plan.last_document_id = document.id
     plan.next_date = add_months(period, FREQUENCIES[plan.frequency], plan.anchor_day)
     if plan.end_date is not None and plan.next_date > plan.end_date:
