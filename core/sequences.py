@@ -3,23 +3,29 @@
 A counter row per (tenant, series, period) is incremented with ``UPDATE ... RETURNING`` in the
 caller's transaction. The row lock serialises concurrent allocators on PostgreSQL; on SQLite writers
 already run one at a time (``BEGIN IMMEDIATE``). A rolled-back transaction rolls its number back, so
-numbers have no gaps and no duplicates. Call it as late as possible before commit: the lock is held
-until then.
+numbers have no gaps and no duplicates. Take the number as late as possible before commit: the lock is
+held until then, and every round trip after it is time the next allocator waits. ``assign_number``
+takes it in the last statement that writes the numbered row (on PostgreSQL one statement does both).
 """
 
 from __future__ import annotations
 
+import re
+import string
 from datetime import date
+from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import String, cast, func, insert, inspect, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db.tenancy import TenantScopeError, current_tenant_id
 from core.errors import InvalidInput
 from core.models import SequenceCounter
 
-__all__ = ["format_number", "next_number", "next_value"]
+__all__ = ["assign_number", "format_number", "next_number", "next_value"]
 
 
 def format_number(pattern: str, *, number: int, on: date) -> str:
@@ -30,12 +36,34 @@ def format_number(pattern: str, *, number: int, on: date) -> str:
         raise InvalidInput.field("pattern", f"{pattern!r} is not a valid number pattern: {exc}") from None
 
 
-async def next_value(session: AsyncSession, series: str, *, period: str = "") -> int:
-    """The next number of ``series`` (in ``period``) for the session's tenant, gapless."""
-    tenant_id = current_tenant_id(session)
-    if tenant_id is None:
-        raise TenantScopeError("sequences are per tenant; the session has none")
-    bump = (
+def _split_pattern(pattern: str, on: date) -> tuple[str, int, str] | None:
+    """``(prefix, width, suffix)`` when the pattern's number is one ``{number}`` or ``{number:0Nd}``
+    field (zero-padded to at least N digits, as ``format`` does), else ``None``."""
+    prefix: list[str] = []
+    suffix: list[str] = []
+    width: int | None = None
+    values = {"year": on.year, "month": f"{on.month:02d}"}
+    try:
+        for text, field, spec, conversion in string.Formatter().parse(pattern):
+            (suffix if width is not None else prefix).append(text)
+            if field is None:
+                continue
+            if conversion:
+                return None
+            if field == "number":
+                padded = re.fullmatch(r"(?:0(\d+))?d?", spec or "")
+                if width is not None or padded is None:
+                    return None
+                width = int(padded.group(1) or 0)
+            else:
+                (suffix if width is not None else prefix).append(format(values[field], spec or ""))
+    except (KeyError, ValueError):
+        return None
+    return None if width is None else ("".join(prefix), width, "".join(suffix))
+
+
+def _bump(tenant_id: Any, series: str, period: str) -> Any:
+    return (
         update(SequenceCounter)
         .where(
             SequenceCounter.tenant_id == tenant_id,
@@ -46,9 +74,10 @@ async def next_value(session: AsyncSession, series: str, *, period: str = "") ->
         .returning(SequenceCounter.value)
         .execution_options(synchronize_session=False)
     )
-    value = (await session.execute(bump)).scalar_one_or_none()
-    if value is not None:
-        return int(value)
+
+
+async def _create_counter(session: AsyncSession, tenant_id: Any, series: str, period: str) -> None:
+    """The series' counter row at 0, unless another transaction has just created it."""
     try:
         async with session.begin_nested():
             await session.execute(
@@ -56,7 +85,22 @@ async def next_value(session: AsyncSession, series: str, *, period: str = "") ->
             )
     except IntegrityError:
         pass  # another transaction created the row first; its lock orders us after it
-    value = (await session.execute(bump)).scalar_one()
+
+
+def _tenant(session: AsyncSession) -> Any:
+    tenant_id = current_tenant_id(session)
+    if tenant_id is None:
+        raise TenantScopeError("sequences are per tenant; the session has none")
+    return tenant_id
+
+
+async def next_value(session: AsyncSession, series: str, *, period: str = "") -> int:
+    """The next number of ``series`` (in ``period``) for the session's tenant, gapless."""
+    tenant_id = _tenant(session)
+    value = (await session.execute(_bump(tenant_id, series, period))).scalar_one_or_none()
+    if value is None:
+        await _create_counter(session, tenant_id, series, period)
+        value = (await session.execute(_bump(tenant_id, series, period))).scalar_one()
     return int(value)
 
 
@@ -65,3 +109,50 @@ async def next_number(session: AsyncSession, series: str, pattern: str, *, on: d
     period = str(on.year) if per_year else ""
     value = await next_value(session, series, period=period)
     return format_number(pattern, number=value, on=on)
+
+
+async def assign_number(
+    session: AsyncSession,
+    row: Any,
+    attribute: InstrumentedAttribute[Any],
+    series: str,
+    pattern: str,
+    *,
+    on: date,
+    per_year: bool,
+) -> str:
+    """Give ``row`` (already flushed) the next number of ``series``, written to ``attribute``.
+
+    On PostgreSQL, when the pattern's number is plain or zero-padded, one statement takes the number
+    and writes it to the row (a data-modifying ``WITH``, the padding done in SQL): the series' lock
+    then spans that statement and the commit. Elsewhere the number is taken, then written. Flush the
+    row's other changes before: whatever is written after the number is written under the lock.
+    """
+    period = str(on.year) if per_year else ""
+    split = _split_pattern(pattern, on)
+    if split is None or session.get_bind().dialect.name != "postgresql":
+        number = await next_number(session, series, pattern, on=on, per_year=per_year)
+        setattr(row, attribute.key, number)
+        await session.flush()
+        return number
+    tenant_id = _tenant(session)
+    prefix, width, suffix = split
+    state = inspect(row)
+    mapper = state.mapper
+    counter = _bump(tenant_id, series, period).cte("counter")
+    digits = cast(counter.c.value, String)
+    formatted = literal(prefix) + func.lpad(digits, func.greatest(width, func.length(digits)), "0") + suffix
+    write = (
+        update(mapper)
+        .where(*(column == value for column, value in zip(mapper.primary_key, state.identity, strict=True)))
+        .where(select(counter.c.value).exists())  # no counter row yet: the row is left as it is
+        .values({attribute.key: select(formatted).scalar_subquery()})
+        .returning(attribute)
+        .execution_options(synchronize_session=False)
+    )
+    number = (await session.execute(write)).scalar_one_or_none()
+    if number is None:  # the series' first number: its counter row does not exist yet
+        await _create_counter(session, tenant_id, series, period)
+        number = (await session.execute(write)).scalar_one()
+    set_committed_value(row, attribute.key, number)
+    return str(number)

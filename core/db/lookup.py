@@ -26,7 +26,10 @@ async def fetch(
     A tenant-owned row is looked up by its whole primary key (tenant, id): a row this session already
     holds is returned without a query. ``for_update``: read it afresh and lock it until the transaction
     ends (PostgreSQL ``FOR UPDATE``; SQLite's writer already holds the database), so a concurrent change
-    of the same row waits and then sees this one's result."""
+    of the same row waits and then sees this one's result.
+
+    The row is held by the session until it closes (the identity map alone holds rows weakly), so
+    fetching it again in the same request, in another service, costs no query either."""
     tenant_id = current_tenant_id(session)
     if tenant_id is not None and issubclass(model, TenantScoped):
         found = await session.get(
@@ -40,4 +43,5 @@ async def fetch(
         found = await session.scalar(statement)
     if found is None:
         raise NotFound(f"no such {what}")
+    session.info.setdefault("coopstack.held", {})[model, row_id] = found
     return found

@@ -161,7 +161,7 @@ async def stored_file(database: Database, document: Document, kind: str, make: A
 
 async def snapshot_for(db: AsyncSession, document: Document) -> InvoiceSnapshot:
     if document.snapshot is not None:
-        return snapshot_from_json(document.snapshot)
+        return snapshot_from_json(document.snapshot, number=document.number)
     return await docs.snapshot_of(db, document, number=None)
 
 

@@ -185,7 +185,9 @@ def validate_lines(
 ) -> list[FieldError]:
     """Field errors of lines and document allowances/charges against the EN 16931 VAT-category rules.
 
-    Rules (EN 16931 in spirit): S has a rate above 0 (BR-S-05), every other category 0 (BR-Z/E/AE/IC/G/O-05);
+    Rules (EN 16931 in spirit): S has a rate of at least 0.5 (above 0 by BR-S-05; the official
+    schematrons' BR-CO-17 rounds the rate, treating anything below 0.5 as 0), every other category 0
+    (BR-Z/E/AE/IC/G/O-05);
     E needs an exemption reason (BR-E-10) and S and Z must not carry one (BR-S-10, BR-Z-10); AE and K need
     the seller's and the buyer's VAT ids (BR-AE-02, BR-IC-02); O is not mixed with other categories
     (BR-O-11..14); one VAT breakdown carries one exemption reason. Net prices are not negative (BR-27);
@@ -258,6 +260,8 @@ _PRECISION = 60
 _QUANTITY_PLACES = 4
 _PRICE_PLACES = 4
 _RATE_PLACES = 2
+MIN_STANDARD_RATE = Decimal("0.5")
+"""The lowest standard VAT rate: no country's is lower, and the EN 16931 rules reject VAT at a lower one."""
 _CATEGORY_ORDER: dict[str, int] = {category: i for i, category in enumerate(VAT_CATEGORIES)}
 _NO_EXEMPTION_REASON = frozenset({"S", "Z"})
 _NEEDS_BOTH_VAT_IDS = frozenset({"AE", "K"})
@@ -363,6 +367,12 @@ def _check_category_and_rate(
         error(f"{at}.vat_rate", "must be between 0 and 100")
     elif category == "S" and rate == 0:
         error(f"{at}.vat_rate", "a standard-rated line has a rate above 0 (EN 16931 BR-S-05); use Z, E or O")
+    elif category == "S" and rate < MIN_STANDARD_RATE:
+        error(
+            f"{at}.vat_rate",
+            f"a standard rate is at least {MIN_STANDARD_RATE} %: the official EN 16931 check of the VAT "
+            "amount (BR-CO-17) counts a lower rate as 0 and refuses any amount of VAT from it",
+        )
     elif category != "S" and rate != 0:
         error(f"{at}.vat_rate", f"a {_describe(category)} line has a rate of 0")
 

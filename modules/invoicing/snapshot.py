@@ -160,8 +160,9 @@ def _party(data: dict[str, Any]) -> PartySnapshot:
     )
 
 
-def snapshot_from_json(data: dict[str, Any]) -> InvoiceSnapshot:
-    """Rebuild the snapshot stored at issue."""
+def snapshot_from_json(data: dict[str, Any], *, number: str | None = None) -> InvoiceSnapshot:
+    """Rebuild the snapshot stored at issue. ``number``: the document's number, which the snapshot
+    leaves out (it is taken after the snapshot is written, see ``issue_document``)."""
     from modules.invoicing.calc import VatBreakdown
 
     totals = data["totals"]
@@ -169,7 +170,7 @@ def snapshot_from_json(data: dict[str, Any]) -> InvoiceSnapshot:
     assert issue_date is not None
     return InvoiceSnapshot(
         kind=data["kind"],
-        number=data["number"],
+        number=data.get("number") or number,
         issue_date=issue_date,
         currency=data["currency"],
         language=data["language"],

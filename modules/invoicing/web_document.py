@@ -404,7 +404,7 @@ async def send_invoice(
     async def make_pdf(document: Document) -> bytes:
         from modules.invoicing.pdf import render_invoice_pdf_async
 
-        snapshot = snapshot_from_json(document.snapshot or {})
+        snapshot = snapshot_from_json(document.snapshot or {}, number=document.number)
 
         async def make() -> bytes:
             return await render_invoice_pdf_async(snapshot, facturx=True)

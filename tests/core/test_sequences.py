@@ -17,6 +17,8 @@ from core.errors import InvalidInput
 from core.models import Party, SequenceCounter
 from tests.conftest import World
 
+TODAY = date(2026, 3, 7)
+
 
 class Rollback(Exception):
     """Raised on purpose inside a unit of work to roll it back."""
@@ -114,9 +116,13 @@ async def test_numbering_needs_a_tenant(database: Database) -> None:
             await sequences.next_value(session, "invoice")
 
 
-async def test_concurrent_allocations_with_rollbacks_are_gapless(database: Database, world: World) -> None:
+@pytest.mark.parametrize("allocator", ["next_value", "assign_number"])
+async def test_concurrent_allocations_with_rollbacks_are_gapless(
+    database: Database, world: World, allocator: str
+) -> None:
     """16 workers x 25 units of work, every tenth rolled back after taking its number: the committed
-    numbers, recorded by a party created in the same transaction, are exactly 1..N."""
+    numbers, recorded by a party created in the same transaction (or written to it by
+    ``assign_number``), are exactly 1..N."""
     coop = await world.coop()
     workers, rounds = 16, 25
     committed: list[int] = []
@@ -128,9 +134,18 @@ async def test_concurrent_allocations_with_rollbacks_are_gapless(database: Datab
             fail = (w * rounds + r) % 10 == 3
             try:
                 async with database.transaction(tenant_id=coop.id) as session:
-                    value = await sequences.next_value(session, "concurrent")
-                    session.add(Party(kind="organisation", name=f"{value}"))
-                    await session.flush()
+                    if allocator == "next_value":
+                        value = await sequences.next_value(session, "concurrent")
+                        session.add(Party(kind="organisation", name=f"{value}"))
+                        await session.flush()
+                    else:
+                        party = Party(kind="organisation", name="unnumbered")
+                        session.add(party)
+                        await session.flush()
+                        name = await sequences.assign_number(
+                            session, party, Party.name, "concurrent", "{number}", on=TODAY, per_year=False
+                        )
+                        value = int(name)
                     if fail:
                         raise Rollback
             except Rollback:
@@ -150,3 +165,39 @@ async def test_concurrent_allocations_with_rollbacks_are_gapless(database: Datab
         )
     assert sorted(int(name) for name in names) == list(range(1, expected + 1))
     assert counter == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "start", "expected"),
+    [
+        ("INV-{year}-{number:05d}", 0, ["INV-2026-00001", "INV-2026-00002"]),
+        ("{year}/{month}/{number}", 8, ["2026/03/9", "2026/03/10"]),
+        ("M{number:03d}", 998, ["M999", "M1000"]),  # more digits than the width: nothing cut
+        ("{{{number:02}}}-{month}", 0, ["{01}-03", "{02}-03"]),
+        ("N{number:>4}", 0, ["N   1", "N   2"]),  # padded with spaces: taken, then written
+    ],
+)
+async def test_assigned_numbers_follow_the_pattern(
+    database: Database, world: World, pattern: str, start: int, expected: list[str]
+) -> None:
+    """``assign_number`` writes what ``format_number`` would, whether the database pads the number
+    (PostgreSQL, in the statement that takes it) or Python does."""
+    coop = await world.coop()
+    async with database.transaction(tenant_id=coop.id) as session:
+        if start:
+            session.add(SequenceCounter(series="patterned", period="", value=start))
+        parties = [Party(kind="organisation", name="unnumbered") for _ in expected]
+        session.add_all(parties)
+        await session.flush()
+        numbers = [
+            await sequences.assign_number(
+                session, party, Party.name, "patterned", pattern, on=TODAY, per_year=False
+            )
+            for party in parties
+        ]
+        assert numbers == [party.name for party in parties]
+    assert numbers == expected
+    assert expected == [sequences.format_number(pattern, number=start + n, on=TODAY) for n in (1, 2)]
+    async with database.transaction(tenant_id=coop.id) as session:
+        stored = await session.scalars(select(Party.name).where(Party.id.in_([p.id for p in parties])))
+        assert sorted(stored) == sorted(expected)

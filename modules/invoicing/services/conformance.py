@@ -50,7 +50,7 @@ async def check_issued_einvoices(database: Database, tenant_id: uuid.UUID) -> Co
         async for number, raw in rows:
             report.checked += 1
             try:
-                snapshot = snapshot_from_json(raw)
+                snapshot = snapshot_from_json(raw, number=number)
                 cii, ubl = facturx_xml(snapshot), ubl_xml(snapshot)
             except Exception as error:  # noqa: BLE001 - a damaged snapshot is reported, the run goes on
                 report.failures.append((str(number), "snapshot", f"cannot be read: {error!r}"))

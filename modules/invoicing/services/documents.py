@@ -7,7 +7,6 @@ a gapless series at issue, never on a draft.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -623,9 +622,11 @@ async def issue_document(
     """Issue a draft: check it, give it the next number of its series, freeze it, tell other modules.
 
     ``rows``: the draft's lines and adjustments when the caller has just written them. The number is
-    taken last, just before the caller commits, so the series' lock is held briefly; the document's
-    row is written once, with the number (no flush of the dates before it). The draft is locked first,
-    so two concurrent issues of one draft give one number and one refusal, never a burnt number.
+    taken last, once everything else of the transaction is written, so the series' lock is held from
+    the statement that takes it to the commit (the audit entry naming the number comes between). The
+    frozen snapshot leaves the number out: it is the document's ``number`` (``issued_snapshot``). The
+    draft is locked first, so two concurrent issues of one draft give one number and one refusal,
+    never a burnt number.
     """
     # A draft the caller has just written in this transaction is nobody else's to issue yet.
     document = await get_document(session, document_id, for_update=rows is None)
@@ -643,19 +644,20 @@ async def issue_document(
         settings = await get_settings(session)
         draft = await snapshot_of(session, document, number=None, settings=settings, rows=rows)
         check_issuable(draft)
-        pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
-        number = await sequences.next_number(
-            session,
-            f"invoicing.{document.kind}",
-            pattern,
-            on=document.issue_date,
-            per_year=settings.number_per_year,
-        )
-    document.number = number
-    document.snapshot = snapshot_to_json(dataclasses.replace(draft, number=number, payment_reference=number))
+    document.snapshot = snapshot_to_json(draft)
     document.state = "issued"
     document.issued_at = utcnow()
-    await session.flush()
+    await session.flush()  # all but the number, before the series' lock
+    pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
+    await sequences.assign_number(
+        session,
+        document,
+        Document.number,
+        f"invoicing.{document.kind}",
+        pattern,
+        on=document.issue_date,
+        per_year=settings.number_per_year,
+    )
     await audit.record(
         session,
         actor_id=actor_id,

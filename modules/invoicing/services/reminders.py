@@ -242,7 +242,7 @@ async def _invoice_pdf(database: Database, document: Document) -> bytes | None:
 
     if document.snapshot is None:
         return None
-    snapshot = snapshot_from_json(document.snapshot)
+    snapshot = snapshot_from_json(document.snapshot, number=document.number)
 
     async def make() -> bytes:
         return await render_invoice_pdf_async(snapshot, facturx=True)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core.errors import InvalidInput
 from modules.invoicing.calc import (
+    MIN_STANDARD_RATE,
     VAT_CATEGORIES,
     AdjustmentInput,
     LineInput,
@@ -273,8 +274,8 @@ def fixed(low: int, high: int, places: int) -> st.SearchStrategy[Decimal]:
 
 
 standard_rates = st.one_of(
-    st.sampled_from([D("20"), D("19"), D("10"), D("7"), D("5.5"), D("2.1"), D("8.5"), D("21"), D("0.01")]),
-    fixed(0, 100, 2).filter(lambda rate: rate > 0),
+    st.sampled_from([D("20"), D("19"), D("10"), D("7"), D("5.5"), D("2.1"), D("8.5"), D("21"), D("0.5")]),
+    fixed(0, 100, 2).filter(lambda rate: rate >= MIN_STANDARD_RATE),
 )
 vat_groups = st.one_of(
     st.tuples(st.just("S"), standard_rates),
@@ -483,6 +484,7 @@ def test_a_valid_mixed_invoice_has_no_errors() -> None:
     ("bad", "field", "says"),
     [
         (line("1", "10", rate="0"), "lines[0].vat_rate", "above 0"),
+        (line("1", "10", rate="0.49"), "lines[0].vat_rate", "at least 0.5 %"),  # BR-CO-17 would fail
         (line("1", "10", category="Z", rate="5"), "lines[0].vat_rate", "rate of 0"),
         (line("1", "10", category="AE", rate="20"), "lines[0].vat_rate", "rate of 0"),
         (line("1", "10", rate="100.01"), "lines[0].vat_rate", "between 0 and 100"),
@@ -592,6 +594,7 @@ def test_an_exempt_charge_needs_an_exempt_line_giving_the_reason() -> None:
     ("bad", "field"),
     [
         (allowance("5", rate="0"), "adjustments[0].vat_rate"),
+        (charge("5", rate="0.01"), "adjustments[0].vat_rate"),
         (charge("5", category="Z", rate="7"), "adjustments[0].vat_rate"),
         (charge("5", category="Q"), "adjustments[0].vat_category"),
         (allowance("5.001"), "adjustments[0].amount"),
