@@ -128,6 +128,9 @@ async def assign_number(
     then spans that statement and the commit. Elsewhere the number is taken, then written. Flush the
     row's other changes before: whatever is written after the number is written under the lock.
     """
+    state = inspect(row)
+    if not state.persistent:
+        raise ValueError("assign_number numbers a row already in the database: add and flush it first")
     period = str(on.year) if per_year else ""
     split = _split_pattern(pattern, on)
     if split is None or session.get_bind().dialect.name != "postgresql":
@@ -137,22 +140,28 @@ async def assign_number(
         return number
     tenant_id = _tenant(session)
     prefix, width, suffix = split
-    state = inspect(row)
     mapper = state.mapper
     counter = _bump(tenant_id, series, period).cte("counter")
     digits = cast(counter.c.value, String)
     formatted = literal(prefix) + func.lpad(digits, func.greatest(width, func.length(digits)), "0") + suffix
+    # Columns the UPDATE sets by themselves (``onupdate``, e.g. updated_at) come back with the number.
+    stamped = [prop for prop in mapper.column_attrs if prop.columns[0].onupdate is not None]
     write = (
         update(mapper)
         .where(*(column == value for column, value in zip(mapper.primary_key, state.identity, strict=True)))
         .where(select(counter.c.value).exists())  # no counter row yet: the row is left as it is
         .values({attribute.key: select(formatted).scalar_subquery()})
-        .returning(attribute)
+        .returning(attribute, *(prop.class_attribute for prop in stamped))
         .execution_options(synchronize_session=False)
     )
-    number = (await session.execute(write)).scalar_one_or_none()
-    if number is None:  # the series' first number: its counter row does not exist yet
+    written = (await session.execute(write)).one_or_none()
+    if written is None:  # the series' first number: its counter row does not exist yet
         await _create_counter(session, tenant_id, series, period)
-        number = (await session.execute(write)).scalar_one()
+        written = (await session.execute(write)).one_or_none()
+        if written is None:
+            raise LookupError(f"the {mapper.class_.__name__} to number is not in this tenant's database")
+    number, *stamps = written
     set_committed_value(row, attribute.key, number)
+    for prop, value in zip(stamped, stamps, strict=True):
+        set_committed_value(row, prop.key, value)
     return str(number)

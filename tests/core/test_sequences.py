@@ -195,9 +195,24 @@ async def test_assigned_numbers_follow_the_pattern(
             )
             for party in parties
         ]
-        assert numbers == [party.name for party in parties]
+        held = [(party.name, party.updated_at) for party in parties]
     assert numbers == expected
     assert expected == [sequences.format_number(pattern, number=start + n, on=TODAY) for n in (1, 2)]
     async with database.transaction(tenant_id=coop.id) as session:
-        stored = await session.scalars(select(Party.name).where(Party.id.in_([p.id for p in parties])))
-        assert sorted(stored) == sorted(expected)
+        stored = await session.execute(
+            select(Party.name, Party.updated_at).where(Party.id.in_([p.id for p in parties]))
+        )
+        # What the objects hold after numbering is what the database holds (the stamp too).
+        assert sorted(tuple(row) for row in stored) == sorted(held)
+
+
+async def test_only_a_row_in_the_database_is_numbered(database: Database, world: World) -> None:
+    coop = await world.coop()
+    async with database.transaction(tenant_id=coop.id) as session:
+        party = Party(kind="organisation", name="unsaved")
+        session.add(party)
+        with pytest.raises(ValueError, match="add and flush it first"):
+            await sequences.assign_number(
+                session, party, Party.name, "s", "{number}", on=TODAY, per_year=False
+            )
+        assert await session.scalar(select(SequenceCounter).where(SequenceCounter.series == "s")) is None

@@ -624,7 +624,7 @@ async def issue_document(
     ``rows``: the draft's lines and adjustments when the caller has just written them. The number is
     taken last, once everything else of the transaction is written, so the series' lock is held from
     the statement that takes it to the commit (the audit entry naming the number comes between). The
-    frozen snapshot leaves the number out: it is the document's ``number`` (``issued_snapshot``). The
+    frozen snapshot leaves the number out: it is the document's ``number`` (``snapshot_from_json``). The
     draft is locked first, so two concurrent issues of one draft give one number and one refusal,
     never a burnt number.
     """
