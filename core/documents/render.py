@@ -6,8 +6,11 @@ meant to live as long as the process: it keeps one WeasyPrint ``FontConfiguratio
 at about 13 % of a one-page invoice). Documents are set in the core's own font, Coopstack Sans (a
 compact DejaVu Sans, ``fonts/``): a PDF looks the same on every install, and WeasyPrint, which subsets
 every embedded font on every render, subsets a small file (the full system DejaVu Sans made font
-subsetting about half of a one-page render). Every resource a document names goes through ``AssetFetcher``:
-only ``data:`` URLs and the files of the template's own assets directory are ever read.
+subsetting about half of a one-page render). Elements get their default look from the core's print
+user-agent stylesheet (``templates/print-ua.css``) instead of WeasyPrint's browser-like one, whose rules
+for forms, bidirectional text and legacy attributes every element was matched against. Every resource a
+document names goes through ``AssetFetcher``: only ``data:`` URLs and the files of the template's own
+assets directory are ever read.
 
 Rendering is CPU-bound and synchronous. ``render_pdf_async`` moves it to a worker thread so the
 event loop keeps answering requests while a PDF is laid out. A thread, not a process: the renderer's
@@ -28,15 +31,26 @@ from typing import Any
 import anyio
 import jinja2
 import weasyprint
+from weasyprint.html import UA_FORM_STYLESHEET
 from weasyprint.text.fonts import FontConfiguration
 
 from core.documents.fetcher import AssetFetcher
 from core.money import format_money
 
-__all__ = ["BASE_STYLESHEET", "FONTS_DIR", "DocumentRenderer", "font_faces_css", "render_pdf_async"]
+__all__ = [
+    "BASE_STYLESHEET",
+    "FONTS_DIR",
+    "PRINT_UA_STYLESHEET",
+    "DocumentRenderer",
+    "PrintHTML",
+    "font_faces_css",
+    "render_pdf_async",
+]
 
 BASE_STYLESHEET = Path(__file__).parent / "templates" / "base.css"
 """The core's print stylesheet (page size, margins, fonts, page numbers), applied first."""
+PRINT_UA_STYLESHEET = Path(__file__).parent / "templates" / "print-ua.css"
+"""What elements look like before any stylesheet: the user-agent stylesheet of every document."""
 FONTS_DIR = Path(__file__).parent / "fonts"
 _FACES: tuple[tuple[str, str, str], ...] = (
     ("Regular", "normal", "normal"),
@@ -53,6 +67,19 @@ def font_faces_css() -> str:
         f'src: url("{(FONTS_DIR / f"CoopstackSans-{name}.ttf").as_uri()}"); }}\n'
         for name, weight, style in _FACES
     )
+
+
+_PRINT_UA = weasyprint.CSS(string=PRINT_UA_STYLESHEET.read_text(encoding="utf-8"))
+
+
+class PrintHTML(weasyprint.HTML):  # type: ignore[misc]  # WeasyPrint ships no type hints
+    """A WeasyPrint HTML document whose user-agent stylesheet is the core's print one.
+
+    WeasyPrint asks the document for its user-agent stylesheets (its own test suite replaces them the
+    same way); ``tests/core/test_documents.py`` checks that the installed WeasyPrint still does."""
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+        return [_PRINT_UA, UA_FORM_STYLESHEET] if forms else [_PRINT_UA]
 
 
 def _money(amount: Decimal, currency: str, locale: str = "en") -> str:
@@ -121,7 +148,7 @@ class DocumentRenderer:
         options = dict(pdf_options or {})
         if "stylesheets" in options or "font_config" in options:
             raise ValueError("stylesheets and fonts are the renderer's own; pass stylesheets= instead")
-        document = weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self.fetcher)
+        document = PrintHTML(string=html, base_url=self._base_url, url_fetcher=self.fetcher)
         with self._render_lock:  # the FontConfiguration and the CSS cache are used by one thread at a time
             sheets = [self._fonts]
             sheets += [self._stylesheet(name) for name in (*self._default_stylesheets, *stylesheets)]

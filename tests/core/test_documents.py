@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -20,6 +21,7 @@ from PIL import Image
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from core.documents import AssetFetcher, DocumentRenderer, RefusedURL, render_pdf_async
+from core.documents.render import PrintHTML
 
 PASSWD = Path("/etc/passwd")
 HEAD = '<!doctype html><html><head><meta charset="utf-8"><title>Doc</title></head><body>'
@@ -123,6 +125,38 @@ def test_a_template_renders_to_a_pdf_carrying_its_text(renderer: DocumentRendere
     assert "Invoice INV-2026-00042" in text
     assert "Fromagerie Coop" in text
     assert "1 / 1" in text  # the core's base.css numbers the pages
+
+
+def test_elements_keep_their_printed_look(renderer: DocumentRenderer, templates: Path) -> None:
+    """With the core's print user-agent stylesheet: list markers, hidden elements, line breaks, and
+    headings as PDF bookmarks, as a browser-like default would give them."""
+    name = write_template(
+        templates,
+        "elements.html",
+        "<h1>Statement</h1><h2>Lines</h2><ul><li>Apples</li></ul><ol><li>Pears</li><li>Plums</li></ol>"
+        "<p hidden>Internal note</p><p>first<br>second</p><table><tr><th>Head</th><td>Cell</td></tr></table>",
+    )
+    pdf = renderer.render_pdf(name, {})
+    lines = [line.strip() for line in pdf_text(pdf).splitlines()]
+    assert {"Apples", "Pears", "Plums", "•", "1.", "2."} <= set(lines)  # markers come out apart
+    assert "first" in lines and "second" in lines
+    assert "Internal note" not in pdf_text(pdf)
+    outline = pypdf.PdfReader(io.BytesIO(pdf)).outline
+    assert outline[0].title == "Statement" and outline[1][0].title == "Lines"
+
+
+def test_weasyprint_takes_the_documents_user_agent_stylesheet() -> None:
+    """The renderer's documents replace WeasyPrint's default stylesheet through the hook WeasyPrint
+    asks; an upgrade that stops asking must fail here, not silently render slower."""
+    asked: list[bool] = []
+
+    class Watched(PrintHTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            asked.append(forms)
+            return super()._ua_stylesheets(forms)
+
+    Watched(string=HEAD + "<p>x</p>" + TAIL).write_pdf()
+    assert asked == [None]  # no form fields asked for
 
 
 def _embedded_fonts(pdf: bytes) -> set[str]:
