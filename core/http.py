@@ -25,6 +25,7 @@ from litestar.response import Redirect
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
@@ -471,8 +472,9 @@ def _integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return _problem(409, "conflict", "the change conflicts with existing data; reload and try again")
 
 
-def _operational_error(request: Request[Any, Any, Any], exc: OperationalError) -> Response[Any]:
-    log.warning("database busy on %s: %s", request.url.path, exc.orig)
+def _database_busy(request: Request[Any, Any, Any], exc: OperationalError | PoolTimeout) -> Response[Any]:
+    """A lock or a connection not had in time (SQLite's busy timeout, the pool's wait): retry later."""
+    log.warning("database busy on %s: %s", request.url.path, getattr(exc, "orig", exc))
     return _problem(503, "unavailable", "the database is busy; retry shortly", headers={"Retry-After": "1"})
 
 
@@ -486,6 +488,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     ValidationException: _validation_error,
     HTTPException: _http_error,
     IntegrityError: _integrity_error,
-    OperationalError: _operational_error,
+    OperationalError: _database_busy,
+    PoolTimeout: _database_busy,
     Exception: _internal_error,
 }

@@ -3,7 +3,11 @@
 SQLite has one writer at a time, and a deferred transaction that reads and then writes fails at once
 with "database is locked" when another writer got there first. So SQLite gets two engines: a reader
 whose transactions begin deferred, and a writer whose transactions ``BEGIN IMMEDIATE`` and therefore
-queue on the busy timeout instead of failing. PostgreSQL uses one engine for both.
+queue on the busy timeout instead of failing. The writer has one connection: a process's writers
+wait their turn in the pool's first-come queue and start the moment the previous one commits. With a
+connection each, they waited in SQLite's busy handler, which polls with sleeps of up to 100 ms and
+serves no one in order: at 16 concurrent writers some requests waited seconds. Other processes (a
+CLI job beside the server) still meet the busy timeout. PostgreSQL uses one engine for both.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from core.db.tenancy import TenantSession
 __all__ = ["Database"]
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=8, max_overflow=8, connect_args={"timeout": 30})
+def _sqlite_engine(url: str, *, immediate: bool, wait: float) -> AsyncEngine:
+    size = {"pool_size": 1, "max_overflow": 0} if immediate else {"pool_size": 8, "max_overflow": 8}
+    engine = create_async_engine(url, pool_timeout=wait, connect_args={"timeout": wait}, **size)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -34,7 +39,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -47,7 +52,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
 class Database:
     """The install's database: engines, session factories and the dialect's name."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, wait_seconds: float = 30) -> None:
+        """``wait_seconds``: how long to wait for a pooled connection, or for SQLite's write lock held
+        by another process, before giving up (``sqlalchemy.exc.TimeoutError``, ``OperationalError``:
+        a 503 for a request)."""
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -55,11 +63,15 @@ class Database:
             database = parsed.database or ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.read_engine = _sqlite_engine(url, immediate=False)
-            self.write_engine = _sqlite_engine(url, immediate=True)
+            self.read_engine = _sqlite_engine(url, immediate=False, wait=wait_seconds)
+            self.write_engine = _sqlite_engine(url, immediate=True, wait=wait_seconds)
         else:
             self.read_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=wait_seconds,
             )
             self.write_engine = self.read_engine
         self._readers = async_sessionmaker(

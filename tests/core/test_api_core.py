@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -365,3 +366,36 @@ async def test_a_chunked_body_past_the_limit_is_refused_with_413(app: Litestar, 
         await app.state.db.dispose()
     assert messages[0]["status"] == 413
     assert b"body-too-large" in messages[1]["body"]
+
+
+async def test_a_request_that_gets_no_database_connection_in_time_is_a_503_and_writes_nothing(
+    settings: Settings, registry: ModuleRegistry, world: World
+) -> None:
+    """With every writing connection taken (on SQLite the one writer a process has; writers queue for
+    it), a change waits ``database_wait_seconds`` and is then told to retry: a 503 with Retry-After,
+    nothing written, never a 500."""
+    coop = await world.coop()
+    app = create_app(replace(settings, database_wait_seconds=0.5), registry)
+    database = app.state.db
+    taken = 1 if database.is_sqlite else 20  # the writer's pool: 1 on SQLite, 10 + 10 overflow here
+    body = {"kind": "organisation", "name": "Late Bakery SCOP"}
+    transport = httpx.ASGITransport(app=app)  # the app on this test's event loop, as the held connections
+    async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as client:
+        held = [await database.write_engine.connect() for _ in range(taken)]
+        try:
+            answer = await client.post(f"{coop.api}/parties", json=body, headers=coop.owner.headers)
+        finally:
+            for connection in held:
+                await connection.close()
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == "1"
+        assert answer.json()["detail"] == "the database is busy; retry shortly"
+        listed = await client.get(
+            f"{coop.api}/parties", params={"q": "Late Bakery"}, headers=coop.owner.headers
+        )
+        assert listed.status_code == 200
+        assert body["name"] not in [party["name"] for party in listed.json()["items"]]
+        # Once a connection is free again, the same change goes through.
+        again = await client.post(f"{coop.api}/parties", json=body, headers=coop.owner.headers)
+        assert again.status_code == 201, again.text
+    await database.dispose()
