@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -120,22 +121,27 @@ async def assign_number(
     *,
     on: date,
     per_year: bool,
+    values: Mapping[str, Any] | None = None,
 ) -> str:
-    """Give ``row`` (already flushed) the next number of ``series``, written to ``attribute``.
+    """Give ``row`` (already flushed) the next number of ``series``, written to ``attribute``, with
+    ``values`` (attribute name to value) written by the same statement.
 
     On PostgreSQL, when the pattern's number is plain or zero-padded, one statement takes the number
     and writes it to the row (a data-modifying ``WITH``, the padding done in SQL): the series' lock
     then spans that statement and the commit. Elsewhere the number is taken, then written. Flush the
-    row's other changes before: whatever is written after the number is written under the lock.
+    transaction's other changes before: whatever is written after the number is written under the
+    lock; the row's own changes go in ``values``.
     """
     state = inspect(row)
     if not state.persistent:
         raise ValueError("assign_number numbers a row already in the database: add and flush it first")
     period = str(on.year) if per_year else ""
     split = _split_pattern(pattern, on)
+    values = dict(values or {})
     if split is None or session.get_bind().dialect.name != "postgresql":
         number = await next_number(session, series, pattern, on=on, per_year=per_year)
-        setattr(row, attribute.key, number)
+        for key, value in {**values, attribute.key: number}.items():
+            setattr(row, key, value)
         await session.flush()
         return number
     tenant_id = _tenant(session)
@@ -150,7 +156,7 @@ async def assign_number(
         update(mapper)
         .where(*(column == value for column, value in zip(mapper.primary_key, state.identity, strict=True)))
         .where(select(counter.c.value).exists())  # no counter row yet: the row is left as it is
-        .values({attribute.key: select(formatted).scalar_subquery()})
+        .values({**values, attribute.key: select(formatted).scalar_subquery()})
         .returning(attribute, *(prop.class_attribute for prop in stamped))
         .execution_options(synchronize_session=False)
     )
@@ -161,6 +167,8 @@ async def assign_number(
         if written is None:
             raise LookupError(f"the {mapper.class_.__name__} to number is not in this tenant's database")
     number, *stamps = written
+    for key, value in values.items():
+        set_committed_value(row, key, value)
     set_committed_value(row, attribute.key, number)
     for prop, value in zip(stamped, stamps, strict=True):
         set_committed_value(row, prop.key, value)

@@ -479,8 +479,11 @@ async def snapshot_of(
     number: str | None,
     settings: InvoicingSettings | None = None,
     rows: Rows | None = None,
+    issue_date: date | None = None,
+    due_date: date | None = None,
 ) -> InvoiceSnapshot:
-    """The document as it would be (or was) issued: seller, buyer, lines and totals, frozen."""
+    """The document as it would be (or was) issued: seller, buyer, lines and totals, frozen.
+    ``issue_date``, ``due_date``: the dates it is being issued with, when not yet on the document."""
     tenant = await session.get_one(Tenant, document.tenant_id)
     customer = await fetch(session, Party, document.customer_id, what="customer")
     settings = settings or await get_settings(session)
@@ -505,8 +508,8 @@ async def snapshot_of(
     crosses_border = any(line.vat_category in crossing for line in lines) or any(
         a.vat_category in crossing for a in adjustments
     )
-    issue_date = document.issue_date or date.today()  # noqa: DTZ011 - previews only; issue sets the date
-    due_date = document.due_date or issue_date + timedelta(days=document.payment_terms_days)
+    issue_date = issue_date or document.issue_date or date.today()  # noqa: DTZ011 - previews only
+    due_date = due_date or document.due_date or issue_date + timedelta(days=document.payment_terms_days)
     return InvoiceSnapshot(
         kind=document.kind,
         number=number,
@@ -622,11 +625,11 @@ async def issue_document(
     """Issue a draft: check it, give it the next number of its series, freeze it, tell other modules.
 
     ``rows``: the draft's lines and adjustments when the caller has just written them. The number is
-    taken last, once everything else of the transaction is written, so the series' lock is held from
-    the statement that takes it to the commit (the audit entry naming the number comes between). The
-    frozen snapshot leaves the number out: it is the document's ``number`` (``snapshot_from_json``). The
-    draft is locked first, so two concurrent issues of one draft give one number and one refusal,
-    never a burnt number.
+    taken last, once everything else of the transaction is written, by the statement that also writes
+    the document's new state, dates and snapshot, so the series' lock is held from that statement to
+    the commit (the audit entry naming the number comes between). The frozen snapshot leaves the number
+    out: it is the document's ``number`` (``snapshot_from_json``). The draft is locked first, so two
+    concurrent issues of one draft give one number and one refusal, never a burnt number.
     """
     # A draft the caller has just written in this transaction is nobody else's to issue yet.
     document = await get_document(session, document_id, for_update=rows is None)
@@ -634,20 +637,16 @@ async def issue_document(
         raise Conflict(f"{document.number or 'this document'} is already issued")
     if document.kind == "quote":
         raise Conflict("a quote is not issued; convert it to an invoice")
-    with session.no_autoflush:
-        document.issue_date = document.issue_date or today
-        document.due_date = document.due_date or document.issue_date + timedelta(
-            days=document.payment_terms_days
-        )
-        if document.kind == "credit_note":
-            document.due_date = None
-        settings = await get_settings(session)
-        draft = await snapshot_of(session, document, number=None, settings=settings, rows=rows)
-        check_issuable(draft)
-    document.snapshot = snapshot_to_json(draft)
-    document.state = "issued"
-    document.issued_at = utcnow()
-    await session.flush()  # all but the number, before the series' lock
+    issue_date = document.issue_date or today
+    due_date = None
+    if document.kind != "credit_note":
+        due_date = document.due_date or issue_date + timedelta(days=document.payment_terms_days)
+    settings = await get_settings(session)
+    draft = await snapshot_of(
+        session, document, number=None, settings=settings, rows=rows, issue_date=issue_date, due_date=due_date
+    )
+    check_issuable(draft)
+    await session.flush()  # what else the transaction wrote (a new draft, its lines), before the lock
     pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
     await sequences.assign_number(
         session,
@@ -655,8 +654,15 @@ async def issue_document(
         Document.number,
         f"invoicing.{document.kind}",
         pattern,
-        on=document.issue_date,
+        on=issue_date,
         per_year=settings.number_per_year,
+        values={
+            "state": "issued",
+            "issue_date": issue_date,
+            "due_date": due_date,
+            "snapshot": snapshot_to_json(draft),
+            "issued_at": utcnow(),
+        },
     )
     await audit.record(
         session,
