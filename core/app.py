@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
     settings = settings or Settings.from_env()
     settings.check()
     registry = registry if registry is not None else discover()
-    database = Database(settings.database_url, wait_seconds=settings.database_wait_seconds)
+    database = Database.of(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

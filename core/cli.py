@@ -203,7 +203,7 @@ def tenant_create(slug: str, name: str, currency: str, locale: str, timezone: st
     """Create a tenant."""
 
     async def go() -> Tenant:
-        database = Database(_settings().database_url)
+        database = Database.of(_settings())
         try:
             async with database.transaction() as session:
                 found = await tenancy.create_tenant(
@@ -226,7 +226,7 @@ def tenant_list() -> None:
     """List tenants."""
 
     async def go() -> list[Tenant]:
-        database = Database(_settings().database_url)
+        database = Database.of(_settings())
         try:
             async with database.session(write=False) as session:
                 return list((await session.scalars(select(Tenant).order_by(Tenant.slug))).all())
@@ -243,7 +243,7 @@ def tenant_show(slug: str) -> None:
     """Show a tenant's details, enabled modules and users."""
 
     async def go() -> tuple[Tenant, set[str], list[tuple[str, str]]]:
-        database = Database(_settings().database_url)
+        database = Database.of(_settings())
         try:
             async with database.session(write=False) as session:
                 found = await tenancy.tenant_by_slug(session, slug)
@@ -286,7 +286,7 @@ def user_create(email: str, name: str, password_stdin: bool) -> None:
     settings = _settings()
 
     async def go() -> User:
-        database = Database(settings.database_url)
+        database = Database.of(settings)
         try:
             async with database.transaction() as session:
                 return await create_user(
@@ -311,7 +311,7 @@ def user_grant(slug: str, email: str, role: str, party_id: str | None) -> None:
     import uuid
 
     async def go() -> None:
-        database = Database(_settings().database_url)
+        database = Database.of(_settings())
         try:
             async with database.transaction() as session:
                 found = await tenancy.tenant_by_slug(session, slug)
@@ -351,7 +351,7 @@ def _toggle(slug: str, name: str, *, enable: bool) -> None:
     registry = _registry()
 
     async def go() -> None:
-        database = Database(_settings().database_url)
+        database = Database.of(_settings())
         try:
             async with database.transaction() as session:
                 found = await tenancy.tenant_by_slug(session, slug)

@@ -41,7 +41,7 @@ MEMBERS = (
 
 async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, str, str]]:
     """Create what is missing of the demo co-op; returns the logins (e-mail, password, role)."""
-    database = Database(settings.database_url)
+    database = Database.of(settings)
     hasher = make_hasher(settings)
     try:
         async with database.transaction() as session:

@@ -39,6 +39,19 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise SettingsError(f"{name} must be a number of seconds above 0, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """What the running install needs to know about its environment."""
@@ -82,7 +95,7 @@ class Settings:
         settings = cls(
             environment=env.get("COOPSTACK_ENV", "development"),
             database_url=normalise_database_url(env.get("COOPSTACK_DATABASE_URL", default_db)),
-            database_wait_seconds=_int("COOPSTACK_DATABASE_WAIT_SECONDS", 30),
+            database_wait_seconds=_seconds("COOPSTACK_DATABASE_WAIT_SECONDS", 30),
             secret_key=env.get("COOPSTACK_SECRET_KEY", DEMO_SECRET),
             base_url=env.get("COOPSTACK_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             smtp_host=env.get("COOPSTACK_SMTP_HOST", "localhost"),

@@ -4,10 +4,11 @@ SQLite has one writer at a time, and a deferred transaction that reads and then 
 with "database is locked" when another writer got there first. So SQLite gets two engines: a reader
 whose transactions begin deferred, and a writer whose transactions ``BEGIN IMMEDIATE`` and therefore
 queue on the busy timeout instead of failing. The writer has one connection: a process's writers
-wait their turn in the pool's first-come queue and start the moment the previous one commits. With a
-connection each, they waited in SQLite's busy handler, which polls with sleeps of up to 100 ms and
-serves no one in order: at 16 concurrent writers some requests waited seconds. Other processes (a
-CLI job beside the server) still meet the busy timeout. PostgreSQL uses one engine for both.
+wait for it in the pool and the next one is woken the moment the previous one commits (mostly in
+arrival order; the pool promises no order). With a connection each, they waited in SQLite's busy
+handler, which polls with sleeps of up to 100 ms: at 16 concurrent writers some requests waited
+seconds. Other processes (a CLI job beside the server) still meet the busy timeout, so a request may
+wait for the pool and then for another process's lock. PostgreSQL uses one engine for both.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
@@ -24,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.db.tenancy import TenantSession
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 __all__ = ["Database"]
 
@@ -80,6 +84,11 @@ class Database:
         self._writers = async_sessionmaker(
             self.write_engine, class_=AsyncSession, sync_session_class=TenantSession, expire_on_commit=False
         )
+
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The database ``settings`` name, waiting as long as they say."""
+        return cls(settings.database_url, wait_seconds=settings.database_wait_seconds)
 
     @property
     def is_sqlite(self) -> bool:

@@ -60,7 +60,7 @@ def for_tenants(slug: str | None, every: bool, on: date | None, job: TenantJob) 
     settings = settings_from_env()
 
     async def go() -> bool:
-        database = Database(settings.database_url)
+        database = Database.of(settings)
         try:
             ok = True
             for tenant_id, tenant_slug, today in await _targets(database, slug, every):

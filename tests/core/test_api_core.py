@@ -399,3 +399,20 @@ async def test_a_request_that_gets_no_database_connection_in_time_is_a_503_and_w
         again = await client.post(f"{coop.api}/parties", json=body, headers=coop.owner.headers)
         assert again.status_code == 201, again.text
     await database.dispose()
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("2.5", 2.5), ("45", 45.0), ("", 30.0)])
+def test_the_database_wait_is_read_in_seconds(
+    monkeypatch: pytest.MonkeyPatch, raw: str, seconds: float
+) -> None:
+    monkeypatch.setenv("COOPSTACK_DATABASE_WAIT_SECONDS", raw)
+    assert Settings.from_env().database_wait_seconds == seconds
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "inf", "nan"])
+def test_a_database_wait_that_is_not_a_positive_time_is_refused(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("COOPSTACK_DATABASE_WAIT_SECONDS", raw)
+    with pytest.raises(SettingsError, match="COOPSTACK_DATABASE_WAIT_SECONDS must be a number of seconds"):
+        Settings.from_env()
