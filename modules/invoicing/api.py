@@ -309,6 +309,12 @@ class InvoiceController(Controller):
         document = await readable_document(db, ctx, document_id)
         snapshot = await snapshot_for(db, document)
         name = f"{document.number or 'draft'}.pdf"
+        # The request's connection goes back to the pool before the render: it would sit idle for it,
+        # and storing a first rendering takes a connection of its own (with every request holding one
+        # and asking for a second, a burst of first downloads would wait each other out). The document
+        # leaves the session first, so the rollback does not expire what is read of it below.
+        db.expunge(document)
+        await db.rollback()
         if document.state == "draft":
             return _download(await render_invoice_pdf_async(snapshot, facturx=False), "application/pdf", name)
 

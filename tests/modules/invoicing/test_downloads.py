@@ -6,18 +6,21 @@ import io
 from typing import Any
 
 import anyio
+import httpx
 from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from core.app import create_app
 from core.cli import main
 from core.db.engine import Database
+from core.registry import ModuleRegistry
 from core.settings import Settings
 from modules.invoicing.einvoice import check_cii, check_ubl, cii_rule_errors, ubl_rule_errors
 from modules.invoicing.models import Document
-from tests.conftest import Coop
+from tests.conftest import Coop, replace
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
 
@@ -150,3 +153,33 @@ async def test_the_conformance_command_rechecks_every_issued_einvoice(
     damaged = await anyio.to_thread.run_sync(invoke)
     assert f"{shop.slug}: 2 checked, 2 failing" in damaged.output
     assert f"{document.number}\tsnapshot\tcannot be read" in damaged.output
+
+
+async def test_a_first_download_needs_only_one_free_connection(
+    settings: Settings, registry: ModuleRegistry, shop: Coop
+) -> None:
+    """Storing the first rendering of an issued PDF takes a connection of its own; the request gives
+    its own back first, so with one connection free the download succeeds instead of waiting for a
+    second one that a burst of first downloads would all be holding."""
+    app = create_app(replace(settings, database_wait_seconds=0.5), registry)
+    database = app.state.db
+    transport = httpx.ASGITransport(app=app)  # the app on this test's event loop, as the held connections
+    async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as client:
+        customer = await make_customer(client, shop)
+        issued = await client.post(
+            f"{shop.api}/invoices", json=invoice_body(customer["id"], issue=True), headers=shop.owner.headers
+        )
+        assert issued.status_code == 201, issued.text
+        capacity = 16 if database.is_sqlite else 20  # the reading pool: 8 + 8 on SQLite, 10 + 10 here
+        held = [await database.read_engine.connect() for _ in range(capacity - 1)]
+        try:
+            answer = await client.get(
+                f"{shop.api}/invoices/{issued.json()['id']}/pdf", headers=shop.owner.headers
+            )
+        finally:
+            for connection in held:
+                await connection.close()
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "application/pdf"
+        assert PdfReader(io.BytesIO(answer.content)).attachments  # the stored Factur-X file
+    await database.dispose()
