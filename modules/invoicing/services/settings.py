@@ -29,6 +29,7 @@ __all__ = [
     "get_settings",
     "remove_logo",
     "set_logo",
+    "settings_for_change",
     "settings_out",
     "update_settings",
 ]
@@ -64,22 +65,43 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
 _SETTINGS = "invoicing.settings"
 
 
+def _defaults() -> InvoicingSettings:
+    """A tenant's settings before anyone changes them: the columns' defaults, not stored."""
+    values: dict[str, Any] = {}
+    for column in InvoicingSettings.__table__.columns:
+        default = column.default
+        if default is not None and getattr(default, "is_scalar", False):
+            values[column.key] = default.arg
+        elif default is not None and getattr(default, "is_callable", False):
+            values[column.key] = default.arg(None)
+    return InvoicingSettings(**values)
+
+
 async def get_settings(session: AsyncSession) -> InvoicingSettings:
-    """The session tenant's settings (the defaults until someone changes them); read once per session
-    (the session keeps the row, and changes go through this same object)."""
+    """The session tenant's settings: its row, or until someone changes them the defaults, unsaved
+    (reading never writes: on SQLite a read that had to write would wait for the write lock). Read
+    once per session (the session keeps the row); change them through ``settings_for_change``."""
     cached: tuple[Any, InvoicingSettings] | None = session.info.get(_SETTINGS)
     tenant_id = session.info.get("tenant_id")
     if cached is not None and cached[0] == tenant_id:
         state = inspect(cached[1])
         if state.persistent and not state.expired_attributes and cached[1] in session:
             return cached[1]  # not rolled back, nor expired by a commit
-    found = await session.scalar(select(InvoicingSettings))
+    found: InvoicingSettings | None = await session.scalar(select(InvoicingSettings))
     if found is None:
-        found = InvoicingSettings(reminder_days=[7, 21, 45], smtp={})
-        session.add(found)
-        await session.flush()
+        return _defaults()
     session.info[_SETTINGS] = (tenant_id, found)
     return found
+
+
+async def settings_for_change(session: AsyncSession) -> InvoicingSettings:
+    """The session tenant's settings row, created with the defaults if it does not exist yet."""
+    settings = await get_settings(session)
+    if inspect(settings).transient:
+        session.add(settings)
+        await session.flush()
+        session.info[_SETTINGS] = (session.info.get("tenant_id"), settings)
+    return settings
 
 
 def settings_out(settings: InvoicingSettings) -> dict[str, Any]:
@@ -219,7 +241,7 @@ async def update_settings(
     session: AsyncSession, data: SettingsPatch, *, tenant_id: uuid.UUID, actor_id: uuid.UUID | None
 ) -> InvoicingSettings:
     """Change the settings (see :func:`apply_settings`) and record the change in the audit log."""
-    settings = await get_settings(session)
+    settings = await settings_for_change(session)
     changes = apply_settings(settings, data)
     await audit.record(
         session,
@@ -264,7 +286,7 @@ async def set_logo(
 ) -> InvoicingSettings:
     """Store the logo printed on documents, once :func:`check_logo` accepts it."""
     check_logo(content, media_type)
-    settings = await get_settings(session)
+    settings = await settings_for_change(session)
     settings.logo = content
     settings.logo_type = media_type
     await audit.record(
@@ -280,7 +302,7 @@ async def set_logo(
 
 async def remove_logo(session: AsyncSession, *, tenant_id: uuid.UUID, actor_id: uuid.UUID | None) -> None:
     """Documents are printed without a logo from now on."""
-    settings = await get_settings(session)
+    settings = await settings_for_change(session)
     settings.logo = None
     settings.logo_type = None
     await audit.record(

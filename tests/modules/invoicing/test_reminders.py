@@ -24,7 +24,7 @@ from core.db.engine import Database
 from core.settings import Settings
 from modules.invoicing.models import Document, Reminder
 from modules.invoicing.services.reminders import ReminderReport, send_due_reminders
-from modules.invoicing.services.settings import get_settings
+from modules.invoicing.services.settings import settings_for_change
 from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import invoice_body
 
@@ -76,7 +76,7 @@ async def coop(world: World, database: Database, smtp: MailServer) -> Coop:
     """A co-op with invoicing on, mailing through the local server, reminding at 7, 21 and 45 days."""
     found = await world.coop(modules=("invoicing",))
     async with database.transaction(tenant_id=found.id) as session:
-        settings = await get_settings(session)
+        settings = await settings_for_change(session)
         settings.reminder_days = [7, 21, 45]
         settings.smtp = {"host": "127.0.0.1", "port": smtp.port, "sender": "accounts@coop.test"}
     return found
