@@ -29,10 +29,19 @@ from core.models import SequenceCounter
 __all__ = ["assign_number", "format_number", "next_number", "next_value"]
 
 
+def _fields(on: date) -> dict[str, Any]:
+    """What a pattern may name besides ``number``."""
+    return {"year": on.year, "month": f"{on.month:02d}"}
+
+
+def _period(on: date, per_year: bool) -> str:
+    return str(on.year) if per_year else ""
+
+
 def format_number(pattern: str, *, number: int, on: date) -> str:
     """Fill a pattern such as ``INV-{year}-{number:05d}``."""
     try:
-        return pattern.format(number=number, year=on.year, month=f"{on.month:02d}")
+        return pattern.format(number=number, **_fields(on))
     except (KeyError, ValueError, IndexError) as exc:
         raise InvalidInput.field("pattern", f"{pattern!r} is not a valid number pattern: {exc}") from None
 
@@ -43,7 +52,7 @@ def _split_pattern(pattern: str, on: date) -> tuple[str, int, str] | None:
     prefix: list[str] = []
     suffix: list[str] = []
     width: int | None = None
-    values = {"year": on.year, "month": f"{on.month:02d}"}
+    values = _fields(on)
     try:
         for text, field, spec, conversion in string.Formatter().parse(pattern):
             (suffix if width is not None else prefix).append(text)
@@ -107,8 +116,7 @@ async def next_value(session: AsyncSession, series: str, *, period: str = "") ->
 
 async def next_number(session: AsyncSession, series: str, pattern: str, *, on: date, per_year: bool) -> str:
     """Allocate and format the next number, e.g. ``INV-2026-00042``."""
-    period = str(on.year) if per_year else ""
-    value = await next_value(session, series, period=period)
+    value = await next_value(session, series, period=_period(on, per_year))
     return format_number(pattern, number=value, on=on)
 
 
@@ -135,7 +143,7 @@ async def assign_number(
     state = inspect(row)
     if not state.persistent:
         raise ValueError("assign_number numbers a row already in the database: add and flush it first")
-    period = str(on.year) if per_year else ""
+    period = _period(on, per_year)
     split = _split_pattern(pattern, on)
     values = dict(values or {})
     if split is None or session.get_bind().dialect.name != "postgresql":

@@ -9,9 +9,11 @@ import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from litestar import Litestar
@@ -97,6 +99,19 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 @pytest.fixture(scope="session")
 def app(settings: Settings, registry: ModuleRegistry) -> Litestar:
     return create_app(settings, registry)
+
+
+@asynccontextmanager
+async def same_loop_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client running ``app`` on this test's event loop, for requests sent at once or beside database
+    connections the test holds (the test client runs the app on a loop of its own). The app's database
+    connections belong to this loop, so they are closed when the block ends."""
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as client:
+            yield client
+    finally:
+        await app.state.db.dispose()
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Tenant
 from core.tenancy import TenantContext
 from core.web.shell import field_errors, redirect
-from modules.invoicing.models import Document, InvoicingSettings
+from modules.invoicing.models import Document
 from modules.invoicing.services import documents as docs
+from modules.invoicing.services.settings import get_settings
 from modules.invoicing.web_common import customers, page
 from modules.invoicing.web_form import (
     EditorForm,
@@ -111,12 +112,12 @@ async def _save(
 
 
 async def _default_form(db: AsyncSession, ctx: TenantContext, customer: str | None) -> EditorForm:
-    terms = await db.scalar(select(InvoicingSettings.payment_terms_days))
+    terms = (await get_settings(db)).payment_terms_days
     tenant_locale = await db.scalar(select(Tenant.locale).where(Tenant.id == ctx.tenant_id))
     language = (tenant_locale or ctx.locale or "en").split("_")[0]
     values = {
         "currency": ctx.currency,
-        "payment_terms_days": str(terms if terms is not None else 30),
+        "payment_terms_days": str(terms),
         "language": language if language in docs.LANGUAGES else "en",
         "customer_id": customer or "",
     }

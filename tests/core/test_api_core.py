@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import Any
 
-import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -15,7 +14,7 @@ from sqlalchemy import event
 from core.app import create_app
 from core.registry import ModuleRegistry
 from core.settings import DEMO_SECRET, Settings, SettingsError
-from tests.conftest import World, replace
+from tests.conftest import World, replace, same_loop_client
 
 
 async def test_health_answers_when_the_database_does(client: AsyncTestClient[Litestar]) -> None:
@@ -379,8 +378,7 @@ async def test_a_request_that_gets_no_database_connection_in_time_is_a_503_and_w
     database = app.state.db
     taken = 1 if database.is_sqlite else 20  # the writer's pool: 1 on SQLite, 10 + 10 overflow here
     body = {"kind": "organisation", "name": "Late Bakery SCOP"}
-    transport = httpx.ASGITransport(app=app)  # the app on this test's event loop, as the held connections
-    async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as client:
+    async with same_loop_client(app) as client:  # the app on the loop of the connections held here
         held = [await database.write_engine.connect() for _ in range(taken)]
         try:
             answer = await client.post(f"{coop.api}/parties", json=body, headers=coop.owner.headers)
@@ -398,7 +396,6 @@ async def test_a_request_that_gets_no_database_connection_in_time_is_a_503_and_w
         # Once a connection is free again, the same change goes through.
         again = await client.post(f"{coop.api}/parties", json=body, headers=coop.owner.headers)
         assert again.status_code == 201, again.text
-    await database.dispose()
 
 
 @pytest.mark.parametrize(("raw", "seconds"), [("2.5", 2.5), ("45", 45.0), ("", 30.0)])

@@ -6,7 +6,6 @@ import io
 from typing import Any
 
 import anyio
-import httpx
 from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -20,7 +19,7 @@ from core.registry import ModuleRegistry
 from core.settings import Settings
 from modules.invoicing.einvoice import check_cii, check_ubl, cii_rule_errors, ubl_rule_errors
 from modules.invoicing.models import Document
-from tests.conftest import Coop, replace
+from tests.conftest import Coop, replace, same_loop_client
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
 
@@ -163,8 +162,7 @@ async def test_a_first_download_needs_only_one_free_connection(
     second one that a burst of first downloads would all be holding."""
     app = create_app(replace(settings, database_wait_seconds=0.5), registry)
     database = app.state.db
-    transport = httpx.ASGITransport(app=app)  # the app on this test's event loop, as the held connections
-    async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as client:
+    async with same_loop_client(app) as client:  # the app on the loop of the connections held here
         customer = await make_customer(client, shop)
         issued = await client.post(
             f"{shop.api}/invoices", json=invoice_body(customer["id"], issue=True), headers=shop.owner.headers
@@ -182,4 +180,3 @@ async def test_a_first_download_needs_only_one_free_connection(
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"] == "application/pdf"
         assert PdfReader(io.BytesIO(answer.content)).attachments  # the stored Factur-X file
-    await database.dispose()

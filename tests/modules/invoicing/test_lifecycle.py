@@ -7,14 +7,13 @@ import base64
 import json
 from datetime import UTC, datetime
 
-import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from core.db.engine import Database
 from modules.invoicing.models import Document
-from tests.conftest import Coop, World
+from tests.conftest import Coop, World, same_loop_client
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
 
@@ -232,29 +231,19 @@ async def test_a_partial_credit_note_lowers_the_balance(
 
 
 async def test_concurrent_issues_give_gapless_numbers(app: Litestar, shop: Coop) -> None:
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as parallel:
-            customer = (
+    async with same_loop_client(app) as parallel:
+        customer = await make_customer(parallel, shop, name="Busy Buyer", vat_id=None)
+        drafts = [
+            (
                 await parallel.post(
-                    f"{shop.api}/parties",
-                    headers=shop.owner.headers,
-                    json={"kind": "organisation", "name": "Busy Buyer", "address": {"country": "FR"}},
+                    f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
                 )
-            ).json()
-            drafts = [
-                (
-                    await parallel.post(
-                        f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
-                    )
-                ).json()["id"]
-                for _ in range(12)
-            ]
-            answers = await asyncio.gather(
-                *(parallel.post(f"{shop.api}/invoices/{d}/issue", headers=shop.owner.headers) for d in drafts)
-            )
-    finally:
-        await app.state.db.dispose()  # its connections belong to this loop, not to the test client's
+            ).json()["id"]
+            for _ in range(12)
+        ]
+        answers = await asyncio.gather(
+            *(parallel.post(f"{shop.api}/invoices/{d}/issue", headers=shop.owner.headers) for d in drafts)
+        )
     assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200]
     numbers = sorted(int(a.json()["number"].rsplit("-", 1)[1]) for a in answers)
     assert numbers == list(range(1, 13))
@@ -329,39 +318,27 @@ async def test_the_list_walks_every_invoice_once_even_when_they_share_a_creation
 async def test_one_draft_issued_twice_at_once_gets_one_number_and_burns_none(
     app: Litestar, shop: Coop
 ) -> None:
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as parallel:
-            customer = (
-                await parallel.post(
-                    f"{shop.api}/parties",
-                    headers=shop.owner.headers,
-                    json={"kind": "organisation", "name": "Busy Buyer", "address": {"country": "FR"}},
-                )
-            ).json()
-            body = invoice_body(customer["id"])
-            draft = (
-                await parallel.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)
-            ).json()
-            answers = await asyncio.gather(
-                *(
-                    parallel.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
-                    for _ in range(6)
-                )
+    async with same_loop_client(app) as parallel:
+        customer = await make_customer(parallel, shop, name="Busy Buyer", vat_id=None)
+        body = invoice_body(customer["id"])
+        draft = (await parallel.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)).json()
+        answers = await asyncio.gather(
+            *(
+                parallel.post(f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers)
+                for _ in range(6)
             )
-            credits = await asyncio.gather(
-                *(
-                    parallel.post(
-                        f"{shop.api}/invoices/{draft['id']}/credit", json={}, headers=shop.owner.headers
-                    )
-                    for _ in range(4)
+        )
+        credits = await asyncio.gather(
+            *(
+                parallel.post(
+                    f"{shop.api}/invoices/{draft['id']}/credit", json={}, headers=shop.owner.headers
                 )
+                for _ in range(4)
             )
-            following = await parallel.post(
-                f"{shop.api}/invoices", json={**body, "issue": True}, headers=shop.owner.headers
-            )
-    finally:
-        await app.state.db.dispose()  # its connections belong to this loop, not to the test client's
+        )
+        following = await parallel.post(
+            f"{shop.api}/invoices", json={**body, "issue": True}, headers=shop.owner.headers
+        )
     assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409, 409]
     number = next(a.json()["number"] for a in answers if a.status_code == 200)
     assert number.endswith("-00001")

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -20,7 +19,7 @@ from core import events
 from core.db.engine import Database
 from core.models import AuditEntry
 from modules.invoicing.models import Allocation, Document
-from tests.conftest import Coop, World
+from tests.conftest import Coop, World, same_loop_client
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
 Client = AsyncTestClient[Litestar]
@@ -468,53 +467,43 @@ async def test_a_member_sees_only_its_own_payments_and_balance(
 async def test_concurrent_payments_never_settle_an_invoice_beyond_its_balance(
     app: Litestar, shop: Coop, database: Database
 ) -> None:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as parallel:
-            customer = (
+    async with same_loop_client(app) as parallel:
+        customer = await make_customer(parallel, shop, name="Eager Payer", vat_id=None)
+        bills = []
+        for _ in range(2):
+            draft = (
                 await parallel.post(
-                    f"{shop.api}/parties",
-                    headers=shop.owner.headers,
-                    json={"kind": "organisation", "name": "Eager Payer", "address": {"country": "FR"}},
+                    f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
                 )
             ).json()
-            bills = []
-            for _ in range(2):
-                draft = (
+            bills.append(
+                (
                     await parallel.post(
-                        f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+                        f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers
                     )
                 ).json()
-                bills.append(
-                    (
-                        await parallel.post(
-                            f"{shop.api}/invoices/{draft['id']}/issue", headers=shop.owner.headers
-                        )
-                    ).json()
-                )
-            split, direct = bills
-
-            def body(bill: dict[str, Any], explicit: bool) -> dict[str, Any]:
-                common = {"amount": "5.00", "date": TODAY.isoformat(), "method": "bank_transfer"}
-                if explicit:
-                    return {
-                        **common,
-                        "customer_id": customer["id"],
-                        "allocations": [{"invoice_id": bill["id"], "amount": "5.00"}],
-                    }
-                return {**common, "invoice_id": bill["id"]}
-
-            answers = await asyncio.gather(
-                *(
-                    parallel.post(
-                        f"{shop.api}/payments", json=body(bill, bill is split), headers=shop.owner.headers
-                    )
-                    for bill in (split, direct)
-                    for _ in range(8)
-                )
             )
-    finally:
-        await app.state.db.dispose()  # its connections belong to this loop, not to the test client's
+        split, direct = bills
+
+        def body(bill: dict[str, Any], explicit: bool) -> dict[str, Any]:
+            common = {"amount": "5.00", "date": TODAY.isoformat(), "method": "bank_transfer"}
+            if explicit:
+                return {
+                    **common,
+                    "customer_id": customer["id"],
+                    "allocations": [{"invoice_id": bill["id"], "amount": "5.00"}],
+                }
+            return {**common, "invoice_id": bill["id"]}
+
+        answers = await asyncio.gather(
+            *(
+                parallel.post(
+                    f"{shop.api}/payments", json=body(bill, bill is split), headers=shop.owner.headers
+                )
+                for bill in (split, direct)
+                for _ in range(8)
+            )
+        )
     statuses = [a.status_code for a in answers]
     assert set(statuses) <= {201, 409}, [a.text for a in answers if a.status_code not in (201, 409)]
     # 24.00 takes four payments of 5.00 in full; the fifth explicit one (5.00 > 4.00 left) is refused,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
 from sqlalchemy import text
 
 from core.app import create_app
 from core.db.engine import Database
 from core.registry import ModuleRegistry
 from core.settings import Settings
-from tests.conftest import Coop, replace
+from tests.conftest import Coop, replace, same_loop_client
 
 
 async def test_a_tenants_settings_read_while_another_process_writes(
@@ -19,8 +18,7 @@ async def test_a_tenants_settings_read_while_another_process_writes(
     another process holds SQLite's write lock (a read that had to write waited for it, then 503)."""
     app = create_app(replace(settings, database_wait_seconds=0.5), registry)
     other = Database(settings.database_url)  # another process's connection, e.g. a CLI job
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as client:
+    async with same_loop_client(app) as client:
         async with other.write_engine.connect() as writing, writing.begin():
             await writing.execute(text("SELECT 1"))  # the transaction (on SQLite: the write lock) is open
             answer = await client.get(f"{shop.api}/invoicing/settings", headers=shop.owner.headers)
@@ -35,4 +33,3 @@ async def test_a_tenants_settings_read_while_another_process_writes(
         again = await client.get(f"{shop.api}/invoicing/settings", headers=shop.owner.headers)
         assert (again.json()["payment_terms_days"], again.json()["reminder_days"]) == (14, [7, 21, 45])
     await other.dispose()
-    await app.state.db.dispose()
