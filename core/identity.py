@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,27 +142,33 @@ async def end_session(session: AsyncSession, token: str) -> None:
         await session.delete(row)
 
 
+# Built once: a statement built per request, and keyed anew for the compiled cache, cost more than
+# the query (every API request runs one of these).
+_BY_TOKEN = (
+    select(User.id, User.email, User.name)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.is_active)
+)
+_BY_SESSION = (
+    select(User.id, User.email, User.name)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.expires_at > bindparam("now"),
+        User.is_active,
+    )
+)
+
+
 async def user_for_session(session: AsyncSession, token: str, *, now: datetime) -> CurrentUser | None:
-    row = (
-        await session.execute(
-            select(User.id, User.email, User.name)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.token_hash == hash_secret(token), UserSession.expires_at > now, User.is_active)
-        )
-    ).first()
+    row = (await session.execute(_BY_SESSION, {"token_hash": hash_secret(token), "now": now})).first()
     return CurrentUser(id=row.id, email=row.email, name=row.name) if row else None
 
 
 async def user_for_token(session: AsyncSession, token: str) -> CurrentUser | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = (
-        await session.execute(
-            select(User.id, User.email, User.name)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == hash_secret(token), ApiToken.revoked_at.is_(None), User.is_active)
-        )
-    ).first()
+    row = (await session.execute(_BY_TOKEN, {"token_hash": hash_secret(token)})).first()
     return CurrentUser(id=row.id, email=row.email, name=row.name, via_token=True) if row else None
 
 

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, cast, func, insert, inspect, literal, select, update
+from sqlalchemy import Integer, String, bindparam, cast, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import ColumnProperty, InstrumentedAttribute, Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db.tenancy import TenantScopeError, current_tenant_id
@@ -120,6 +120,60 @@ async def next_number(session: AsyncSession, series: str, pattern: str, *, on: d
     return format_number(pattern, number=value, on=on)
 
 
+_NUMBERING: dict[tuple[Any, str, tuple[str, ...]], tuple[Any, list[ColumnProperty[Any]]]] = {}
+
+
+def _numbering_statement(
+    mapper: Mapper[Any], key: str, value_keys: tuple[str, ...]
+) -> tuple[Any, list[ColumnProperty[Any]]]:
+    """The one statement that takes a number and writes it (see ``assign_number``), with what it stamps.
+
+    Built once per table, column and set of written attributes, with every value a bound parameter:
+    building it, and keying a new statement for SQLAlchemy's compiled cache, cost more than running it.
+    """
+    cache_key = (mapper, key, value_keys)
+    known = _NUMBERING.get(cache_key)
+    if known is not None:
+        return known
+    counter = (
+        update(SequenceCounter)
+        .where(
+            SequenceCounter.tenant_id == bindparam("seq_tenant"),
+            SequenceCounter.series == bindparam("seq_series"),
+            SequenceCounter.period == bindparam("seq_period"),
+        )
+        .values(value=SequenceCounter.value + 1)
+        .returning(SequenceCounter.value)
+        .cte("counter")
+    )
+    digits = cast(counter.c.value, String)
+    width = func.greatest(bindparam("seq_width", type_=Integer), func.length(digits))
+    formatted = (
+        bindparam("seq_prefix", type_=String)
+        + func.lpad(digits, width, "0")
+        + bindparam("seq_suffix", type_=String)
+    )
+    # Columns the UPDATE sets by themselves (``onupdate``, e.g. updated_at) come back with the number.
+    stamped = [prop for prop in mapper.column_attrs if prop.columns[0].onupdate is not None]
+    columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+    keys = [bindparam(f"seq_key_{n}", type_=column.type) for n, column in enumerate(mapper.primary_key)]
+    write = (
+        update(mapper)
+        .where(*(column == bound for column, bound in zip(mapper.primary_key, keys, strict=True)))
+        .where(select(counter.c.value).exists())  # no counter row yet: the row is left as it is
+        .values(
+            {
+                **{name: bindparam(f"seq_value_{name}", type_=columns[name].type) for name in value_keys},
+                key: select(formatted).scalar_subquery(),
+            }
+        )
+        .returning(columns[key], *(prop.columns[0] for prop in stamped))
+        .execution_options(synchronize_session=False)
+    )
+    _NUMBERING[cache_key] = (write, stamped)
+    return write, stamped
+
+
 async def assign_number(
     session: AsyncSession,
     row: Any,
@@ -155,23 +209,21 @@ async def assign_number(
     tenant_id = _tenant(session)
     prefix, width, suffix = split
     mapper = state.mapper
-    counter = _bump(tenant_id, series, period).cte("counter")
-    digits = cast(counter.c.value, String)
-    formatted = literal(prefix) + func.lpad(digits, func.greatest(width, func.length(digits)), "0") + suffix
-    # Columns the UPDATE sets by themselves (``onupdate``, e.g. updated_at) come back with the number.
-    stamped = [prop for prop in mapper.column_attrs if prop.columns[0].onupdate is not None]
-    write = (
-        update(mapper)
-        .where(*(column == value for column, value in zip(mapper.primary_key, state.identity, strict=True)))
-        .where(select(counter.c.value).exists())  # no counter row yet: the row is left as it is
-        .values({**values, attribute.key: select(formatted).scalar_subquery()})
-        .returning(attribute, *(prop.class_attribute for prop in stamped))
-        .execution_options(synchronize_session=False)
-    )
-    written = (await session.execute(write)).one_or_none()
+    write, stamped = _numbering_statement(mapper, attribute.key, tuple(values))
+    params = {
+        "seq_tenant": tenant_id,
+        "seq_series": series,
+        "seq_period": period,
+        "seq_prefix": prefix,
+        "seq_width": width,
+        "seq_suffix": suffix,
+        **{f"seq_key_{n}": value for n, value in enumerate(state.identity)},
+        **{f"seq_value_{key}": value for key, value in values.items()},
+    }
+    written = (await session.execute(write, params)).one_or_none()
     if written is None:  # the series' first number: its counter row does not exist yet
         await _create_counter(session, tenant_id, series, period)
-        written = (await session.execute(write)).one_or_none()
+        written = (await session.execute(write, params)).one_or_none()
         if written is None:
             raise LookupError(f"the {mapper.class_.__name__} to number is not in this tenant's database")
     number, *stamps = written

@@ -80,17 +80,27 @@ def _defaults() -> InvoicingSettings:
 async def get_settings(session: AsyncSession) -> InvoicingSettings:
     """The session tenant's settings: its row, or until someone changes them the defaults, unsaved
     (reading never writes: on SQLite a read that had to write would wait for the write lock). Read
-    once per session (the session keeps the row); change them through ``settings_for_change``."""
-    cached: tuple[Any, InvoicingSettings] | None = session.info.get(_SETTINGS)
+    once per session (the session keeps the row; the defaults for the rest of the transaction); change
+    them through ``settings_for_change``."""
+    cached: tuple[Any, InvoicingSettings, Any] | None = session.info.get(_SETTINGS)
     tenant_id = session.info.get("tenant_id")
     if cached is not None and cached[0] == tenant_id:
-        state = inspect(cached[1])
-        if state.persistent and not state.expired_attributes and cached[1] in session:
-            return cached[1]  # not rolled back, nor expired by a commit
+        known, transaction = cached[1], cached[2]
+        state = inspect(known)
+        if state.persistent and not state.expired_attributes and known in session:
+            return known  # not rolled back, nor expired by a commit
+        if (
+            state.transient
+            and transaction is not None
+            and transaction is session.sync_session.get_transaction()
+        ):
+            return known  # nobody had changed them when this transaction looked
     found: InvoicingSettings | None = await session.scalar(select(InvoicingSettings))
     if found is None:
-        return _defaults()
-    session.info[_SETTINGS] = (tenant_id, found)
+        defaults = _defaults()
+        session.info[_SETTINGS] = (tenant_id, defaults, session.sync_session.get_transaction())
+        return defaults
+    session.info[_SETTINGS] = (tenant_id, found, None)
     return found
 
 
@@ -100,7 +110,7 @@ async def settings_for_change(session: AsyncSession) -> InvoicingSettings:
     if inspect(settings).transient:
         session.add(settings)
         await session.flush()
-        session.info[_SETTINGS] = (session.info.get("tenant_id"), settings)
+        session.info[_SETTINGS] = (session.info.get("tenant_id"), settings, None)
     return settings
 
 

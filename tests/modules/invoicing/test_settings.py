@@ -8,6 +8,7 @@ from core.app import create_app
 from core.db.engine import Database
 from core.registry import ModuleRegistry
 from core.settings import Settings
+from modules.invoicing.services.settings import get_settings, settings_for_change
 from tests.conftest import Coop, replace, same_loop_client
 
 
@@ -33,3 +34,27 @@ async def test_a_tenants_settings_read_while_another_process_writes(
         again = await client.get(f"{shop.api}/invoicing/settings", headers=shop.owner.headers)
         assert (again.json()["payment_terms_days"], again.json()["reminder_days"]) == (14, [7, 21, 45])
     await other.dispose()
+
+
+async def test_a_long_lived_session_sees_settings_stored_after_it_read_the_defaults(
+    database: Database, shop: Coop
+) -> None:
+    """The defaults are remembered for one transaction only: a job's session that read them, committed
+    and goes on sees settings someone stored meanwhile (a stale default would number or date its next
+    invoices wrongly)."""
+    job = database.session(tenant_id=shop.id)
+    try:
+        first = await get_settings(job)
+        assert first.payment_terms_days == 30 and await get_settings(job) is first
+        await job.commit()
+        async with database.transaction(tenant_id=shop.id) as other:
+            (await settings_for_change(other)).payment_terms_days = 10
+        assert (await get_settings(job)).payment_terms_days == 10
+        # Stored settings stay the session's own row: a change made through it is what it reads.
+        stored = await settings_for_change(job)
+        stored.payment_terms_days = 12
+        assert (await get_settings(job)).payment_terms_days == 12
+        await job.rollback()
+        assert (await get_settings(job)).payment_terms_days == 10
+    finally:
+        await job.close()
