@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ColumnProperty, InstrumentedAttribute, Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core.db.tenancy import TenantScopeError, current_tenant_id
+from core.db.tenancy import TenantScopeError, all_tenants, current_tenant_id
 from core.errors import InvalidInput
 from core.models import SequenceCounter
 
@@ -168,7 +168,9 @@ def _numbering_statement(
             }
         )
         .returning(columns[key], *(prop.columns[0] for prop in stamped))
-        .execution_options(synchronize_session=False)
+        # Both the counter and the row are named by their whole key, tenant included (checked in
+        # assign_number): the session's tenant filter would only repeat it.
+        .execution_options(synchronize_session=False, **all_tenants())
     )
     _NUMBERING[cache_key] = (write, stamped)
     return write, stamped
@@ -209,6 +211,9 @@ async def assign_number(
     tenant_id = _tenant(session)
     prefix, width, suffix = split
     mapper = state.mapper
+    keys = dict(zip((column.key for column in mapper.primary_key), state.identity, strict=True))
+    if "tenant_id" in keys and keys["tenant_id"] != tenant_id:
+        raise TenantScopeError(f"a {mapper.class_.__name__} of another tenant cannot be numbered here")
     write, stamped = _numbering_statement(mapper, attribute.key, tuple(values))
     params = {
         "seq_tenant": tenant_id,

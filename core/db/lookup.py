@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import TenantScoped
-from core.db.tenancy import current_tenant_id
+from core.db.tenancy import all_tenants, current_tenant_id
 from core.errors import NotFound
 
 __all__ = ["fetch"]
@@ -32,8 +32,13 @@ async def fetch(
     fetching it again in the same request, in another service, costs no query either."""
     tenant_id = current_tenant_id(session)
     if tenant_id is not None and issubclass(model, TenantScoped):
+        # The key names the tenant: the session's tenant filter would only repeat it.
         found = await session.get(
-            model, (tenant_id, row_id), with_for_update=for_update or None, populate_existing=for_update
+            model,
+            (tenant_id, row_id),
+            with_for_update=for_update or None,
+            populate_existing=for_update,
+            execution_options=all_tenants(),
         )
     else:
         column: Any = model.id  # type: ignore[attr-defined]

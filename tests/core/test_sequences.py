@@ -216,3 +216,25 @@ async def test_only_a_row_in_the_database_is_numbered(database: Database, world:
                 session, party, Party.name, "s", "{number}", on=TODAY, per_year=False
             )
         assert await session.scalar(select(SequenceCounter).where(SequenceCounter.series == "s")) is None
+
+
+async def test_a_row_of_another_tenant_is_never_numbered(database: Database, world: World) -> None:
+    """The numbering statement names the row by its whole key; a row the session holds from another
+    tenant is refused, and neither tenant's counter nor the row moves."""
+    ours, theirs = await world.coop(), await world.coop()
+    async with database.transaction(tenant_id=theirs.id) as session:
+        party = Party(kind="organisation", name="theirs")
+        session.add(party)
+    async with database.session(tenant_id=theirs.id) as session:
+        held = await session.get_one(Party, (theirs.id, party.id))
+        session.info["tenant_id"] = ours.id
+        with pytest.raises(TenantScopeError):
+            await sequences.assign_number(
+                session, held, Party.name, "stolen", "{number:03d}", on=TODAY, per_year=False
+            )
+        await session.rollback()
+    async with database.session(tenant_id=theirs.id) as session:
+        assert (await session.get_one(Party, (theirs.id, party.id))).name == "theirs"
+        assert await session.scalar(select(SequenceCounter).where(SequenceCounter.series == "stolen")) is None
+    async with database.session(tenant_id=ours.id) as session:
+        assert await session.scalar(select(SequenceCounter).where(SequenceCounter.series == "stolen")) is None

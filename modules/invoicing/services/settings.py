@@ -14,6 +14,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.db.tenancy import all_tenants
 from core.errors import FieldError, InvalidInput
 from core.sequences import format_number
 from modules.invoicing.models import InvoicingSettings
@@ -95,7 +96,11 @@ async def get_settings(session: AsyncSession) -> InvoicingSettings:
             and transaction is session.sync_session.get_transaction()
         ):
             return known  # nobody had changed them when this transaction looked
-    found: InvoicingSettings | None = await session.scalar(select(InvoicingSettings))
+    found: InvoicingSettings | None = None
+    if isinstance(tenant_id, uuid.UUID):  # its key is the tenant: the tenant filter would only repeat it
+        found = await session.get(InvoicingSettings, tenant_id, execution_options=all_tenants())
+    else:
+        found = await session.scalar(select(InvoicingSettings))  # no tenant: the session refuses
     if found is None:
         defaults = _defaults()
         session.info[_SETTINGS] = (tenant_id, defaults, session.sync_session.get_transaction())
