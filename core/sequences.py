@@ -16,15 +16,18 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, cast, func, insert, inspect, select, update
+from sqlalchemy import JSON, Integer, String, Table, bindparam, cast, func, insert, inspect, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ColumnProperty, InstrumentedAttribute, Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import audit
+from core.db.base import new_id, utcnow
 from core.db.tenancy import TenantScopeError, all_tenants, current_tenant_id
 from core.errors import InvalidInput
-from core.models import SequenceCounter
+from core.models import AuditEntry, SequenceCounter
 
 __all__ = ["assign_number", "format_number", "next_number", "next_value"]
 
@@ -120,18 +123,20 @@ async def next_number(session: AsyncSession, series: str, pattern: str, *, on: d
     return format_number(pattern, number=value, on=on)
 
 
-_NUMBERING: dict[tuple[Any, str, tuple[str, ...]], tuple[Any, list[ColumnProperty[Any]]]] = {}
+_NUMBERING: dict[tuple[Any, str, tuple[str, ...], bool], tuple[Any, list[ColumnProperty[Any]]]] = {}
 
 
 def _numbering_statement(
-    mapper: Mapper[Any], key: str, value_keys: tuple[str, ...]
+    mapper: Mapper[Any], key: str, value_keys: tuple[str, ...], logged: bool
 ) -> tuple[Any, list[ColumnProperty[Any]]]:
-    """The one statement that takes a number and writes it (see ``assign_number``), with what it stamps.
+    """The one statement that takes a number and writes it (see ``assign_number``), with the columns
+    it stamps (``onupdate``, e.g. updated_at), given as ``seq_stamp_<key>``.
 
-    Built once per table, column and set of written attributes, with every value a bound parameter:
-    building it, and keying a new statement for SQLAlchemy's compiled cache, cost more than running it.
+    Built once per table, column, set of written attributes and whether it writes an audit entry, with
+    every value a bound parameter: building it, and keying a new statement for SQLAlchemy's compiled
+    cache, cost more than running it.
     """
-    cache_key = (mapper, key, value_keys)
+    cache_key = (mapper, key, value_keys, logged)
     known = _NUMBERING.get(cache_key)
     if known is not None:
         return known
@@ -153,27 +158,58 @@ def _numbering_statement(
         + func.lpad(digits, width, "0")
         + bindparam("seq_suffix", type_=String)
     )
-    # Columns the UPDATE sets by themselves (``onupdate``, e.g. updated_at) come back with the number.
-    stamped = [prop for prop in mapper.column_attrs if prop.columns[0].onupdate is not None]
+    stamped = [
+        prop
+        for prop in mapper.column_attrs
+        if prop.columns[0].onupdate is not None and prop.key not in value_keys
+    ]
     columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
     keys = [bindparam(f"seq_key_{n}", type_=column.type) for n, column in enumerate(mapper.primary_key)]
-    write = (
-        update(mapper)
+    number = columns[key]
+    numbered = mapper.local_table
+    assert isinstance(numbered, Table)  # a mapped class of one table
+    written = (
+        update(numbered)
         .where(*(column == bound for column, bound in zip(mapper.primary_key, keys, strict=True)))
         .where(select(counter.c.value).exists())  # no counter row yet: the row is left as it is
         .values(
             {
-                **{name: bindparam(f"seq_value_{name}", type_=columns[name].type) for name in value_keys},
-                key: select(formatted).scalar_subquery(),
+                **{
+                    columns[name]: bindparam(f"seq_value_{name}", type_=columns[name].type)
+                    for name in value_keys
+                },
+                **{
+                    prop.columns[0]: bindparam(f"seq_stamp_{prop.key}", type_=prop.columns[0].type)
+                    for prop in stamped
+                },
+                number: select(formatted).scalar_subquery(),
             }
         )
-        .returning(columns[key], *(prop.columns[0] for prop in stamped))
-        # Both the counter and the row are named by their whole key, tenant included (checked in
-        # assign_number): the session's tenant filter would only repeat it.
-        .execution_options(synchronize_session=False, **all_tenants())
+        .returning(number)
+        .cte("written")
     )
+    write = select(written.c[number.name])
+    if logged:
+        # The audit entry naming the number, in the same statement: the series' lock then spans this
+        # one round trip and the commit, not a third round trip for the entry.
+        table = AuditEntry.__table__
+        assert isinstance(table, Table)
+        changes = cast(bindparam("log_changes", type_=JSON), JSONB).op("||", return_type=JSONB)(
+            func.jsonb_build_object(bindparam("log_number_key", type_=String), written.c[number.name])
+        )
+        entry = select(
+            *(bindparam(f"log_{name}", type_=table.c[name].type) for name in _LOGGED),
+            cast(changes, JSON),
+        ).select_from(written)
+        write = write.add_cte(insert(table).from_select([*_LOGGED, "changes"], entry).cte("logged"))
+    # Both the counter and the row are named by their whole key, tenant included (checked in
+    # assign_number): the session's tenant filter would only repeat it.
+    write = write.execution_options(**all_tenants())
     _NUMBERING[cache_key] = (write, stamped)
     return write, stamped
+
+
+_LOGGED = ("tenant_id", "id", "at", "actor_id", "object_type", "object_id", "action")
 
 
 async def assign_number(
@@ -186,13 +222,15 @@ async def assign_number(
     on: date,
     per_year: bool,
     values: Mapping[str, Any] | None = None,
+    log: audit.Entry | None = None,
 ) -> str:
     """Give ``row`` (already flushed) the next number of ``series``, written to ``attribute``, with
-    ``values`` (attribute name to value) written by the same statement.
+    ``values`` (attribute name to value) written by the same statement, and ``log`` written to the
+    audit log with the number added to its changes (under the attribute's name).
 
     On PostgreSQL, when the pattern's number is plain or zero-padded, one statement takes the number
     and writes it to the row (a data-modifying ``WITH``, the padding done in SQL): the series' lock
-    then spans that statement and the commit. Elsewhere the number is taken, then written. Flush the
+    then spans that one round trip and the commit. Elsewhere the number is taken, then written. Flush the
     transaction's other changes before: whatever is written after the number is written under the
     lock; the row's own changes go in ``values``.
     """
@@ -206,6 +244,8 @@ async def assign_number(
         number = await next_number(session, series, pattern, on=on, per_year=per_year)
         for key, value in {**values, attribute.key: number}.items():
             setattr(row, key, value)
+        if log is not None:
+            session.add(log.row(**{attribute.key: number}))
         await session.flush()
         return number
     tenant_id = _tenant(session)
@@ -214,8 +254,9 @@ async def assign_number(
     keys = dict(zip((column.key for column in mapper.primary_key), state.identity, strict=True))
     if "tenant_id" in keys and keys["tenant_id"] != tenant_id:
         raise TenantScopeError(f"a {mapper.class_.__name__} of another tenant cannot be numbered here")
-    write, stamped = _numbering_statement(mapper, attribute.key, tuple(values))
-    params = {
+    write, stamped = _numbering_statement(mapper, attribute.key, tuple(values), log is not None)
+    now = utcnow()
+    params: dict[str, Any] = {
         "seq_tenant": tenant_id,
         "seq_series": series,
         "seq_period": period,
@@ -224,17 +265,30 @@ async def assign_number(
         "seq_suffix": suffix,
         **{f"seq_key_{n}": value for n, value in enumerate(state.identity)},
         **{f"seq_value_{key}": value for key, value in values.items()},
+        **{f"seq_stamp_{prop.key}": now for prop in stamped},
     }
+    if log is not None:
+        params.update(
+            log_tenant_id=tenant_id,
+            log_id=new_id(),
+            log_at=now,
+            log_actor_id=log.actor_id,
+            log_object_type=log.object_type,
+            log_object_id=str(log.object_id),
+            log_action=log.action,
+            log_changes=log.plain_changes(),
+            log_number_key=attribute.key,
+        )
     written = (await session.execute(write, params)).one_or_none()
     if written is None:  # the series' first number: its counter row does not exist yet
         await _create_counter(session, tenant_id, series, period)
         written = (await session.execute(write, params)).one_or_none()
         if written is None:
             raise LookupError(f"the {mapper.class_.__name__} to number is not in this tenant's database")
-    number, *stamps = written
+    (number,) = written
     for key, value in values.items():
         set_committed_value(row, key, value)
     set_committed_value(row, attribute.key, number)
-    for prop, value in zip(stamped, stamps, strict=True):
-        set_committed_value(row, prop.key, value)
+    for prop in stamped:
+        set_committed_value(row, prop.key, now)
     return str(number)

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from core import sequences
+from core import audit, sequences
 from core.db.engine import Database
 from core.db.tenancy import TenantScopeError
 from core.errors import InvalidInput
-from core.models import Party, SequenceCounter
+from core.models import AuditEntry, Party, SequenceCounter
 from tests.conftest import World
 
 TODAY = date(2026, 3, 7)
@@ -238,3 +239,33 @@ async def test_a_row_of_another_tenant_is_never_numbered(database: Database, wor
         assert await session.scalar(select(SequenceCounter).where(SequenceCounter.series == "stolen")) is None
     async with database.session(tenant_id=ours.id) as session:
         assert await session.scalar(select(SequenceCounter).where(SequenceCounter.series == "stolen")) is None
+
+
+async def test_the_audit_entry_naming_the_number_is_written_with_it(database: Database, world: World) -> None:
+    """``log`` is written with the number added to its changes, in the numbering transaction: kept when
+    it commits, gone with the number when it rolls back."""
+    coop = await world.coop()
+    actor = await world.person()
+    entry = audit.Entry(actor.id, "party", "to be set", "number", {"why": "registered", "at": TODAY})
+    async with database.transaction(tenant_id=coop.id) as session:
+        party = Party(kind="organisation", name="unnumbered")
+        session.add(party)
+        await session.flush()
+        logged = replace(entry, object_id=party.id)
+        number = await sequences.assign_number(
+            session, party, Party.name, "logged", "P{number:04d}", on=TODAY, per_year=False, log=logged
+        )
+    with pytest.raises(Rollback):
+        async with database.transaction(tenant_id=coop.id) as session:
+            other = await session.get_one(Party, (coop.id, party.id))
+            other.name = "renumbered"
+            await sequences.assign_number(
+                session, other, Party.name, "logged", "P{number:04d}", on=TODAY, per_year=False, log=logged
+            )
+            raise Rollback
+    async with database.session(tenant_id=coop.id) as session:
+        rows = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "number"))).all()
+    assert number == "P0001"
+    assert [(r.object_id, r.actor_id, r.object_type, r.changes) for r in rows] == [
+        (str(party.id), actor.id, "party", {"why": "registered", "at": "2026-03-07", "name": "P0001"})
+    ]

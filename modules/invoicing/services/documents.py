@@ -626,8 +626,8 @@ async def issue_document(
 
     ``rows``: the draft's lines and adjustments when the caller has just written them. The number is
     taken last, once everything else of the transaction is written, by the statement that also writes
-    the document's new state, dates and snapshot, so the series' lock is held from that statement to
-    the commit (the audit entry naming the number comes between). The frozen snapshot leaves the number
+    the document's new state, dates and snapshot and the audit entry naming the number, so the series'
+    lock is held from that statement to the commit. The frozen snapshot leaves the number
     out: it is the document's ``number`` (``snapshot_from_json``). The draft is locked first, so two
     concurrent issues of one draft give one number and one refusal, never a burnt number.
     """
@@ -663,14 +663,9 @@ async def issue_document(
             "snapshot": snapshot_to_json(draft),
             "issued_at": utcnow(),
         },
-    )
-    await audit.record(
-        session,
-        actor_id=actor_id,
-        object_type="invoice",
-        object_id=document.id,
-        action="issue",
-        changes={"number": document.number, "total_gross": str(document.total_gross)},
+        log=audit.Entry(
+            actor_id, "invoice", document.id, "issue", {"total_gross": str(document.total_gross)}
+        ),
     )
     await events.publish(
         session,
