@@ -23,7 +23,7 @@ from litestar.exceptions import (
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -328,6 +328,19 @@ async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSess
         await session.close()
 
 
+# Built once (every tenant request runs one): the tenant, the user's role there and, for a module's
+# route, the module's switch, in one round trip.
+_TENANT_OF_USER = (
+    select(Tenant, TenantUser.role)
+    .join(TenantUser, TenantUser.tenant_id == Tenant.id)
+    .where(Tenant.slug == bindparam("slug"), TenantUser.user_id == bindparam("user_id"))
+    .execution_options(**all_tenants())
+)
+_TENANT_OF_USER_WITH_MODULE = _TENANT_OF_USER.add_columns(TenantModule.module).outerjoin(
+    TenantModule, (TenantModule.tenant_id == Tenant.id) & (TenantModule.module == bindparam("module"))
+)
+
+
 async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSession) -> TenantContext:
     """Resolve ``{tenant}`` for the user; 404 unless the user has a role there (existence is not
     confirmed), 404 when the route's module is off for the tenant, 403 when the role lacks the
@@ -340,16 +353,8 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
     module = opt.get("module")
     # The whole tenant row: it stays in the session's identity map, so services that need the
     # tenant's details (an invoice's seller) get it without another query.
-    statement = (
-        select(Tenant, TenantUser.role)
-        .join(TenantUser, TenantUser.tenant_id == Tenant.id)
-        .where(Tenant.slug == slug, TenantUser.user_id == user.id)
-    )
-    if module is not None:  # the module's switch in the same round trip
-        statement = statement.add_columns(TenantModule.module).outerjoin(
-            TenantModule, (TenantModule.tenant_id == Tenant.id) & (TenantModule.module == module)
-        )
-    row = (await db.execute(statement.execution_options(**all_tenants()))).first()
+    statement = _TENANT_OF_USER if module is None else _TENANT_OF_USER_WITH_MODULE
+    row = (await db.execute(statement, {"slug": slug, "user_id": user.id, "module": module})).first()
     if row is None:
         raise NotFoundException("no such tenant")
     if module is not None and row.module is None:

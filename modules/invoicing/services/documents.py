@@ -378,9 +378,7 @@ async def create_draft(
         prepaid=Decimal(0),
     )
     session.add(document)
-    written = await write_lines(session, document, data.lines or (), data.adjustments or (), fresh=True)
-    await session.flush()
-    await audit.record(
+    await audit.record(  # written by the flush that writes the document
         session,
         actor_id=actor_id,
         object_type="invoice",
@@ -388,6 +386,7 @@ async def create_draft(
         action="create",
         changes={"customer_id": str(customer.id), "kind": document.kind},
     )
+    written = await write_lines(session, document, data.lines or (), data.adjustments or (), fresh=True)
     return Draft(document, written.rows)
 
 
