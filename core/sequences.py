@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.db.base import new_id, utcnow
-from core.db.tenancy import TenantScopeError, all_tenants, current_tenant_id
+from core.db.tenancy import TenantScopeError, all_tenants, required_tenant_id
 from core.errors import InvalidInput
 from core.models import AuditEntry, SequenceCounter
 
@@ -100,16 +100,9 @@ async def _create_counter(session: AsyncSession, tenant_id: Any, series: str, pe
         pass  # another transaction created the row first; its lock orders us after it
 
 
-def _tenant(session: AsyncSession) -> Any:
-    tenant_id = current_tenant_id(session)
-    if tenant_id is None:
-        raise TenantScopeError("sequences are per tenant; the session has none")
-    return tenant_id
-
-
 async def next_value(session: AsyncSession, series: str, *, period: str = "") -> int:
     """The next number of ``series`` (in ``period``) for the session's tenant, gapless."""
-    tenant_id = _tenant(session)
+    tenant_id = required_tenant_id(session)
     value = (await session.execute(_bump(tenant_id, series, period))).scalar_one_or_none()
     if value is None:
         await _create_counter(session, tenant_id, series, period)
@@ -248,7 +241,7 @@ async def assign_number(
             session.add(log.row(**{attribute.key: number}))
         await session.flush()
         return number
-    tenant_id = _tenant(session)
+    tenant_id = required_tenant_id(session)
     prefix, width, suffix = split
     mapper = state.mapper
     keys = dict(zip((column.key for column in mapper.primary_key), state.identity, strict=True))

@@ -21,7 +21,7 @@ from sqlalchemy.sql.cache_key import HasCacheKey
 
 from core.db.base import TenantScoped
 
-__all__ = ["TenantScopeError", "TenantSession", "all_tenants", "current_tenant_id"]
+__all__ = ["TenantScopeError", "TenantSession", "all_tenants", "current_tenant_id", "required_tenant_id"]
 
 ALL_TENANTS = "coopstack_all_tenants"
 
@@ -42,6 +42,14 @@ def all_tenants() -> dict[str, Any]:
 def current_tenant_id(session: Session | AsyncSession) -> uuid.UUID | None:
     value = session.info.get("tenant_id")
     return value if isinstance(value, uuid.UUID) else None
+
+
+def required_tenant_id(session: Session | AsyncSession) -> uuid.UUID:
+    """The session's tenant, for a statement that names it itself (and runs with ``all_tenants()``)."""
+    tenant_id = current_tenant_id(session)
+    if tenant_id is None:
+        raise TenantScopeError("this is per tenant; the session has none")
+    return tenant_id
 
 
 def _touches_tenant_rows(state: ORMExecuteState) -> bool:

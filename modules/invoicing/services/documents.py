@@ -14,12 +14,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, events, sequences
 from core.db.base import utcnow
 from core.db.lookup import fetch
+from core.db.tenancy import all_tenants, required_tenant_id
 from core.errors import Conflict, InvalidInput
 from core.models import Party, Tenant
 from core.money import parse_amount
@@ -234,11 +235,26 @@ async def get_document(
 
 
 async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> Rows:
-    lines = await session.scalars(select(Line).where(Line.document_id == document_id).order_by(Line.position))
-    adjustments = await session.scalars(
-        select(Adjustment).where(Adjustment.document_id == document_id).order_by(Adjustment.position)
-    )
+    """The document's lines and adjustments, in position order."""
+    key = {"tenant_id": required_tenant_id(session), "document_id": document_id}
+    lines = await session.scalars(_LINES_OF, key)
+    adjustments = await session.scalars(_ADJUSTMENTS_OF, key)
     return Rows(list(lines), list(adjustments))
+
+
+def _by_document(model: type[Line | Adjustment]) -> Any:
+    """``model``'s rows of one document, by the whole key: built once (building a statement and
+    keying it for SQLAlchemy's compiled cache cost more than running it), the tenant named by the
+    statement, so the session's tenant filter would only repeat it."""
+    return (
+        select(model)
+        .where(model.tenant_id == bindparam("tenant_id"), model.document_id == bindparam("document_id"))
+        .order_by(model.position)
+        .execution_options(**all_tenants())
+    )
+
+
+_LINES_OF, _ADJUSTMENTS_OF = _by_document(Line), _by_document(Adjustment)
 
 
 def _table(model: type[Line | Adjustment]) -> Table:
