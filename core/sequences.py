@@ -156,6 +156,11 @@ def _numbering_statement(
         for prop in mapper.column_attrs
         if prop.columns[0].onupdate is not None and prop.key not in value_keys
     ]
+    for prop in stamped:
+        if not (
+            getattr(prop.columns[0].onupdate, "is_callable", False) or prop.columns[0].onupdate.is_scalar
+        ):
+            raise ValueError(f"{prop.key}: only Python-side onupdate values can be stamped by numbering")
     columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
     keys = [bindparam(f"seq_key_{n}", type_=column.type) for n, column in enumerate(mapper.primary_key)]
     number = columns[key]
@@ -202,6 +207,12 @@ def _numbering_statement(
     return write, stamped
 
 
+def _stamp(prop: ColumnProperty[Any]) -> Any:
+    """What the column's Python-side ``onupdate`` gives now (e.g. ``updated_at``)."""
+    default: Any = prop.columns[0].onupdate
+    return default.arg if default.is_scalar else default.arg(None)  # SQLAlchemy passes a context
+
+
 _LOGGED = ("tenant_id", "id", "at", "actor_id", "object_type", "object_id", "action")
 
 
@@ -218,8 +229,9 @@ async def assign_number(
     log: audit.Entry | None = None,
 ) -> str:
     """Give ``row`` (already flushed) the next number of ``series``, written to ``attribute``, with
-    ``values`` (attribute name to value) written by the same statement, and ``log`` written to the
-    audit log with the number added to its changes (under the attribute's name).
+    ``values`` (attribute name to plain values of its columns, no SQL expressions) written by the same
+    statement, and ``log`` written to the audit log with the number added to its changes (under the
+    attribute's name; on PostgreSQL merged as JSONB, so its text must not contain NUL characters).
 
     On PostgreSQL, when the pattern's number is plain or zero-padded, one statement takes the number
     and writes it to the row (a data-modifying ``WITH``, the padding done in SQL): the series' lock
@@ -249,6 +261,7 @@ async def assign_number(
         raise TenantScopeError(f"a {mapper.class_.__name__} of another tenant cannot be numbered here")
     write, stamped = _numbering_statement(mapper, attribute.key, tuple(values), log is not None)
     now = utcnow()
+    stamps = {prop.key: _stamp(prop) for prop in stamped}
     params: dict[str, Any] = {
         "seq_tenant": tenant_id,
         "seq_series": series,
@@ -258,7 +271,7 @@ async def assign_number(
         "seq_suffix": suffix,
         **{f"seq_key_{n}": value for n, value in enumerate(state.identity)},
         **{f"seq_value_{key}": value for key, value in values.items()},
-        **{f"seq_stamp_{prop.key}": now for prop in stamped},
+        **{f"seq_stamp_{prop.key}": stamps[prop.key] for prop in stamped},
     }
     if log is not None:
         params.update(
@@ -282,6 +295,6 @@ async def assign_number(
     for key, value in values.items():
         set_committed_value(row, key, value)
     set_committed_value(row, attribute.key, number)
-    for prop in stamped:
-        set_committed_value(row, prop.key, now)
+    for key, value in stamps.items():
+        set_committed_value(row, key, value)
     return str(number)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, events, sequences
 from core.db.base import utcnow
 from core.db.lookup import fetch
-from core.db.tenancy import all_tenants, required_tenant_id
+from core.db.tenancy import TenantScopeError, all_tenants, required_tenant_id
 from core.errors import Conflict, InvalidInput
 from core.models import Party, Tenant
 from core.money import parse_amount
@@ -298,6 +298,9 @@ async def write_lines(
         prepaid=document.prepaid,
     )
     _apply_totals(document, totals)
+    tenant_id = required_tenant_id(session)  # the INSERTs below are not stamped by the session
+    if document.tenant_id not in (None, tenant_id):
+        raise TenantScopeError("a document of another tenant cannot get lines here")
     if fresh:
         await session.flush()  # the document's row (with its totals) before its lines refer to it
     else:
@@ -305,7 +308,7 @@ async def write_lines(
         await session.execute(delete(Adjustment).where(Adjustment.document_id == document.id))
     rows = [
         Line(
-            tenant_id=document.tenant_id,
+            tenant_id=tenant_id,
             document_id=document.id,
             position=index + 1,
             description=line.description,
@@ -322,7 +325,7 @@ async def write_lines(
     ]
     extras = [
         Adjustment(
-            tenant_id=document.tenant_id,
+            tenant_id=tenant_id,
             document_id=document.id,
             position=index + 1,
             is_charge=a.is_charge,

@@ -113,6 +113,10 @@ async def settings_for_change(session: AsyncSession) -> InvoicingSettings:
     """The session tenant's settings row, created with the defaults if it does not exist yet."""
     settings = await get_settings(session)
     if inspect(settings).transient:
+        # The defaults may be remembered from earlier in the transaction: look again before adding.
+        session.info.pop(_SETTINGS, None)
+        settings = await get_settings(session)
+    if inspect(settings).transient:
         session.add(settings)
         await session.flush()
         session.info[_SETTINGS] = (session.info.get("tenant_id"), settings, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from core.app import create_app
@@ -58,3 +59,22 @@ async def test_a_long_lived_session_sees_settings_stored_after_it_read_the_defau
         assert (await get_settings(job)).payment_terms_days == 10
     finally:
         await job.close()
+
+
+async def test_storing_settings_finds_a_row_stored_after_the_defaults_were_read(
+    database: Database, shop: Coop
+) -> None:
+    """A transaction that read the defaults, then changes the settings after another one stored them
+    first, changes that stored row instead of failing on a duplicate (PostgreSQL: SQLite runs one
+    writer at a time, so the other transaction cannot store them meanwhile)."""
+    if database.is_sqlite:
+        pytest.skip("SQLite writers never overlap")
+    async with database.transaction(tenant_id=shop.id) as job:
+        assert (await get_settings(job)).payment_terms_days == 30
+        async with database.transaction(tenant_id=shop.id) as other:
+            (await settings_for_change(other)).payment_terms_days = 10
+        stored = await settings_for_change(job)
+        assert stored.payment_terms_days == 10
+        stored.payment_terms_days = 20
+    async with database.session(tenant_id=shop.id) as session:
+        assert (await get_settings(session)).payment_terms_days == 20
