@@ -116,6 +116,9 @@ async def next_number(session: AsyncSession, series: str, pattern: str, *, on: d
     return format_number(pattern, number=value, on=on)
 
 
+_LOGGED = ("tenant_id", "id", "at", "actor_id", "object_type", "object_id", "action")
+"""The audit entry's columns the numbering statement fills from parameters (``changes`` it builds)."""
+
 _NUMBERING: dict[tuple[Any, str, tuple[str, ...], bool], tuple[Any, list[ColumnProperty[Any]]]] = {}
 
 
@@ -157,9 +160,8 @@ def _numbering_statement(
         if prop.columns[0].onupdate is not None and prop.key not in value_keys
     ]
     for prop in stamped:
-        if not (
-            getattr(prop.columns[0].onupdate, "is_callable", False) or prop.columns[0].onupdate.is_scalar
-        ):
+        onupdate: Any = prop.columns[0].onupdate
+        if not (onupdate.is_scalar or onupdate.is_callable):
             raise ValueError(f"{prop.key}: only Python-side onupdate values can be stamped by numbering")
     columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
     keys = [bindparam(f"seq_key_{n}", type_=column.type) for n, column in enumerate(mapper.primary_key)]
@@ -211,9 +213,6 @@ def _stamp(prop: ColumnProperty[Any]) -> Any:
     """What the column's Python-side ``onupdate`` gives now (e.g. ``updated_at``)."""
     default: Any = prop.columns[0].onupdate
     return default.arg if default.is_scalar else default.arg(None)  # SQLAlchemy passes a context
-
-
-_LOGGED = ("tenant_id", "id", "at", "actor_id", "object_type", "object_id", "action")
 
 
 async def assign_number(
