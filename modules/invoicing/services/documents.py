@@ -18,6 +18,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, events, sequences
+from core.dates import check_date
 from core.db.base import utcnow
 from core.db.lookup import fetch
 from core.db.tenancy import TenantScopeError, all_tenants, required_tenant_id
@@ -368,6 +369,7 @@ async def create_draft(
         raise InvalidInput.field("customer_id", "is required")
     if data.kind not in ("invoice", "quote"):
         raise InvalidInput.field("kind", "a new document is an invoice or a quote")
+    _check_dates(data)
     customer = await fetch(session, Party, data.customer_id, what="customer")
     settings = await get_settings(session)
     tenant = await session.get_one(Tenant, session.info["tenant_id"])
@@ -409,6 +411,13 @@ async def create_draft(
     return Draft(document, written.rows)
 
 
+def _check_dates(data: DraftInput) -> None:
+    for name in ("issue_date", "due_date", "delivery_date"):
+        value = getattr(data, name)
+        if value is not None:
+            check_date(value, name)
+
+
 def _text(value: str | None, limit: int, field: str) -> str | None:
     if value is None:
         return None
@@ -425,6 +434,7 @@ async def update_draft(
     document = await get_document(session, document_id, for_update=True)
     if document.state != "draft":
         raise Conflict(_frozen(document, "cannot change"))
+    _check_dates(data)
     if data.customer_id is not None:
         document.customer_id = (await fetch(session, Party, data.customer_id, what="customer")).id
     if data.currency is not None:

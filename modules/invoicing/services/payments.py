@@ -22,6 +22,7 @@ from sqlalchemy import Select, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, events
+from core.dates import check_date
 from core.db.base import Amount
 from core.db.lookup import fetch
 from core.errors import Conflict, InvalidInput, NotFound
@@ -196,6 +197,7 @@ async def record_payment(
     """Record money received and allocate it; publish ``payment.recorded``. The caller commits."""
     if data.method not in METHODS:
         raise InvalidInput.field("method", f"must be one of {', '.join(METHODS)}")
+    check_date(data.received_on, "date")
     if data.received_on > today:
         raise InvalidInput.field("date", "a payment cannot be dated in the future")
     reference = data.reference.strip()

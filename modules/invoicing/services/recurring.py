@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.dates import check_date
 from core.db.engine import Database
 from core.db.lookup import fetch
 from core.errors import DomainError, InvalidInput
@@ -160,8 +161,9 @@ def _frequency(value: Any) -> str:
     return str(value)
 
 
-def _check_dates(next_date: date, end_date: date | None) -> None:
-    if end_date is not None and end_date < next_date:
+def _check_dates(next_date: date, end_date: date | None, field: str = "next_date") -> None:
+    check_date(next_date, field)
+    if end_date is not None and check_date(end_date, "end_date") < next_date:
         raise InvalidInput.field("end_date", "must not be before the first invoice's date")
 
 
@@ -191,7 +193,7 @@ async def create_plan(
     """A plan whose first invoice is dated ``start_date``; later ones keep its day of the month."""
     customer = await fetch(session, Party, customer_id, what="customer")
     tenant = await session.get_one(Tenant, session.info["tenant_id"])
-    _check_dates(start_date, end_date)
+    _check_dates(start_date, end_date, "start_date")
     plan = RecurringPlan(
         id=uuid.uuid4(),
         name=_text(name, 200, "name") or "",

@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.dates import check_date
 from core.db.base import Amount
 from core.models import Party
 from modules.invoicing.models import Allocation, Document, Payment
@@ -70,6 +71,7 @@ async def aged_receivables(session: AsyncSession, *, on: date) -> AgedReceivable
     count from the day they were received, credit notes from their issue date. Amounts are per
     currency and never converted.
     """
+    check_date(on, "on")
     credit_note = aliased(Document)
     settled = (
         select(
