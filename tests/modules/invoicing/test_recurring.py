@@ -145,6 +145,13 @@ async def test_plans_are_validated_changed_and_deleted(client: AsyncTestClient[L
         headers=shop.owner.headers,
     )
     assert backwards.status_code == 422
+    for start in ("0225-03-01", "9999-12-31"):  # a slipped year would make centuries of invoices
+        slipped = await client.post(
+            f"{shop.api}/recurring",
+            json={"customer_id": customer["id"], "frequency": "monthly", "start_date": start, "lines": LINES},
+            headers=shop.owner.headers,
+        )
+        assert (slipped.status_code, slipped.json()["errors"][0]["field"]) == (422, "start_date")
     plan = await _plan(client, shop, customer["id"])
     changed = await client.patch(
         f"{shop.api}/recurring/{plan['id']}",
