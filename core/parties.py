@@ -27,6 +27,7 @@ from core.db.lookup import fetch
 from core.errors import Conflict, InvalidInput
 from core.models import Membership, MembershipClass, Party
 from core.pagination import Page, paginate
+from core.text import check_texts
 
 __all__ = [
     "MEMBERSHIP_STATUSES",
@@ -92,6 +93,7 @@ def check_address(address: Mapping[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise InvalidInput.field("address", f"unknown fields {sorted(unknown)}; use {list(_ADDRESS_FIELDS)}")
     clean = {k: (str(v).strip() or None) if v is not None else None for k, v in address.items()}
+    check_texts(clean, "address.")
     clean["country"] = check_country(clean.get("country"))
     return {k: v for k, v in clean.items() if v is not None}
 
@@ -155,6 +157,7 @@ _ADDRESS_LENGTHS = {"line1": 200, "line2": 200, "postcode": 20, "city": 100, "re
 
 
 def _check_lengths(values: Mapping[str, Any]) -> None:
+    check_texts(values)
     for field, limit in _MAX_LENGTHS.items():
         value = values.get(field)
         if isinstance(value, str) and len(value) > limit:

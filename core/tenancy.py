@@ -21,6 +21,7 @@ from core.money import is_currency
 from core.parties import check_address, check_bic, check_iban, check_vat_id, get_party
 from core.permissions import ROLES
 from core.registry import ModuleRegistry
+from core.text import check_texts
 
 __all__ = [
     "PublicTenant",
@@ -160,6 +161,7 @@ async def update_tenant(
     """Change the tenant's legal details; identifiers are validated for the tenant's country."""
     before = {f: getattr(tenant, f) for f in _TENANT_FIELDS}
     values = dict(changes)
+    check_texts(values)
     address = values.get("address", tenant.address) or {}
     if "address" in values:
         values["address"] = check_address(address)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from core.text import carriable
 from modules.invoicing.einvoice.content import (
     RATELESS_CATEGORIES,
     IssuedOnly,
@@ -62,7 +63,7 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrib: str
     prefix, name = tag.split(":")
     element = etree.SubElement(parent, f"{{{_PREFIXES[prefix]}}}{name}", attrib)
     if text is not None:
-        element.text = text
+        element.text = carriable(text)
     return element
 
 

@@ -27,6 +27,7 @@ from core.models import Party, Tenant
 from core.money import parse_amount
 from core.parties import check_bic, check_iban
 from core.tenancy import check_currency
+from core.text import check_text, check_texts
 from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
 from modules.invoicing.models import Adjustment, Document, InvoicingSettings, Line
 from modules.invoicing.services.settings import get_settings
@@ -117,6 +118,7 @@ def parse_line(raw: dict[str, Any], index: int) -> LineData:
         raise InvalidInput.field(f"{field}.description", "must not be empty")
     if len(description) > 2000:
         raise InvalidInput.field(f"{field}.description", "must be at most 2000 characters")
+    check_texts(raw, f"{field}.")
     if raw.get("vat_rate") in (None, ""):
         raise InvalidInput.field(f"{field}.vat_rate", "is required (0 for zero-rated or exempt lines)")
     return LineData(
@@ -135,6 +137,7 @@ def parse_line(raw: dict[str, Any], index: int) -> LineData:
 
 def parse_adjustment(raw: dict[str, Any], index: int) -> AdjustmentData:
     field = f"adjustments[{index}]"
+    check_texts(raw, f"{field}.")
     if raw.get("vat_rate") in (None, ""):
         raise InvalidInput.field(f"{field}.vat_rate", "is required")
     return AdjustmentData(
@@ -412,6 +415,10 @@ async def create_draft(
 
 
 def _check_dates(data: DraftInput) -> None:
+    for name in ("notes", "buyer_reference", "order_reference"):
+        value = getattr(data, name)
+        if value is not None:
+            check_text(value, name)
     for name in ("issue_date", "due_date", "delivery_date"):
         value = getattr(data, name)
         if value is not None:
