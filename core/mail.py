@@ -82,7 +82,7 @@ def build_message(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a header is one line, whatever the names in it
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     if reply_to:
         message["Reply-To"] = reply_to

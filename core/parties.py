@@ -157,7 +157,7 @@ _ADDRESS_LENGTHS = {"line1": 200, "line2": 200, "postcode": 20, "city": 100, "re
 
 
 def _check_lengths(values: Mapping[str, Any]) -> None:
-    check_texts(values)
+    check_texts(values, lines=("notes",))
     for field, limit in _MAX_LENGTHS.items():
         value = values.get(field)
         if isinstance(value, str) and len(value) > limit:

@@ -118,7 +118,7 @@ def parse_line(raw: dict[str, Any], index: int) -> LineData:
         raise InvalidInput.field(f"{field}.description", "must not be empty")
     if len(description) > 2000:
         raise InvalidInput.field(f"{field}.description", "must be at most 2000 characters")
-    check_texts(raw, f"{field}.")
+    check_texts(raw, f"{field}.", lines=("description",))
     if raw.get("vat_rate") in (None, ""):
         raise InvalidInput.field(f"{field}.vat_rate", "is required (0 for zero-rated or exempt lines)")
     return LineData(
@@ -418,7 +418,7 @@ def _check_dates(data: DraftInput) -> None:
     for name in ("notes", "buyer_reference", "order_reference"):
         value = getattr(data, name)
         if value is not None:
-            check_text(value, name)
+            check_text(value, name, lines=name == "notes")
     for name in ("issue_date", "due_date", "delivery_date"):
         value = getattr(data, name)
         if value is not None:

@@ -188,7 +188,7 @@ async def send_document(
         attachments=[mail.Attachment(f"{document.number}.pdf", pdf, "application/pdf")],
         reply_to=tenant.email or None,
     )
-    email.replace_header("From", formataddr((seller, config.sender)))
+    email.replace_header("From", formataddr((" ".join(seller.split()), config.sender)))
     await mail.send(config, email)
     async with database.transaction(tenant_id=tenant_id) as session:
         document = await fetch(session, Document, document_id, what="invoice")

@@ -14,7 +14,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
 
+from core.db.engine import Database
+from core.models import Tenant
 from tests.conftest import Coop
 from tests.modules.invoicing.conftest import invoice_body
 
@@ -282,3 +285,24 @@ async def test_the_logo_is_a_small_png_jpeg_or_svg(client: AsyncTestClient[Lites
     assert (await client.delete(url, headers=shop.owner.headers)).status_code == 204
     settings_url = f"{shop.api}/invoicing/settings"
     assert (await client.get(settings_url, headers=shop.owner.headers)).json()["logo_type"] is None
+
+
+async def test_a_seller_name_stored_with_a_line_break_still_makes_one_line_headers(
+    client: AsyncTestClient[Litestar], shop: Coop, smtp: tuple[Inbox, int], database: Database
+) -> None:
+    """Names are one line now; one stored with a break before that rule must not break the mail's
+    headers (a 500, or a header injected into the mail)."""
+    inbox, port = smtp
+    await _use_smtp(client, shop, port)
+    async with database.transaction() as session:
+        await session.execute(
+            update(Tenant).where(Tenant.id == shop.id).values(legal_name="Green\nCo-op SCIC")
+        )
+    invoice = await _issued(client, shop, (await _customer(client, shop))["id"])
+    answer = await client.post(
+        f"{shop.api}/invoices/{invoice['id']}/send", json={}, headers=shop.owner.headers
+    )
+    assert answer.status_code == 200, answer.text
+    message = inbox.messages()[0]
+    assert message["Subject"].endswith("from Green Co-op SCIC")
+    assert message["From"].addresses[0].display_name == "Green Co-op SCIC"

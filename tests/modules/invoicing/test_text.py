@@ -39,13 +39,13 @@ async def test_control_characters_are_refused_by_field(client: AsyncTestClient[L
     ):
         answer = await client.post(f"{shop.api}/invoices", json=body, headers=headers)
         assert (answer.status_code, answer.json()["errors"][0]["field"]) == (422, field)
-    # Tabs and line breaks are text.
-    fine = await client.post(
-        f"{shop.api}/invoices",
-        json=invoice_body(customer["id"], notes="line one\n\tline two"),
-        headers=headers,
-    )
+    # Names are one line; notes and a line's description may have several.
+    broken = await client.patch(shop.api, json={"legal_name": "Co-op\nSCIC"}, headers=headers)
+    assert (broken.status_code, broken.json()["errors"][0]["field"]) == (422, "legal_name")
+    body = invoice_body(customer["id"], ("Crates\nfor March", "1", "10.00", "20"), notes="one\n\ttwo")
+    fine = await client.post(f"{shop.api}/invoices", json=body, headers=headers)
     assert fine.status_code == 201, fine.text
+    assert fine.json()["notes"] == "one\n\ttwo"
 
 
 async def test_text_stored_before_the_rule_still_gives_e_invoices(
