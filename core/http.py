@@ -24,7 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -477,6 +477,25 @@ def _integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return _problem(409, "conflict", "the change conflicts with existing data; reload and try again")
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
+def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """A value the database refuses as data (SQLSTATE class 22: a NUL character, a number out of its
+    column's range) is the input's fault, not the server's: 422. Anything else is a server error.
+    Checks in the services name the field where they can."""
+    if isinstance(exc, DataError) or _sqlstate(exc).startswith("22"):
+        log.info("data error on %s: %s", request.url.path, exc.orig)
+        detail = "the request holds a value the database cannot store or compare"
+        return _problem(422, "validation", detail, {"errors": []})
+    return _internal_error(request, exc)
+
+
 def _database_busy(request: Request[Any, Any, Any], exc: OperationalError | PoolTimeout) -> Response[Any]:
     """A lock or a connection not had in time (SQLite's busy timeout, the pool's wait): retry later."""
     log.warning("database busy on %s: %s", request.url.path, getattr(exc, "orig", exc))
@@ -493,6 +512,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     ValidationException: _validation_error,
     HTTPException: _http_error,
     IntegrityError: _integrity_error,
+    DBAPIError: _database_error,
     OperationalError: _database_busy,
     PoolTimeout: _database_busy,
     Exception: _internal_error,

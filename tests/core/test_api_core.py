@@ -413,3 +413,17 @@ def test_a_database_wait_that_is_not_a_positive_time_is_refused(
     monkeypatch.setenv("COOPSTACK_DATABASE_WAIT_SECONDS", raw)
     with pytest.raises(SettingsError, match="COOPSTACK_DATABASE_WAIT_SECONDS must be a number of seconds"):
         Settings.from_env()
+
+
+async def test_a_value_the_database_cannot_compare_is_a_422_not_a_500(
+    client: AsyncTestClient[Litestar], world: World, database_url: str
+) -> None:
+    """PostgreSQL refuses a NUL character in any text it is given, a search term included; that is
+    the request's fault (422). SQLite compares it like any character."""
+    coop = await world.coop()
+    answer = await client.get(f"{coop.api}/parties", params={"q": "a\x00b"}, headers=coop.owner.headers)
+    if database_url.startswith("sqlite"):
+        assert answer.status_code == 200, answer.text
+    else:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["type"].endswith("/validation")
