@@ -12,7 +12,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid
 from typing import Any
 
 import anyio
@@ -68,6 +68,11 @@ def smtp_config(settings: Settings, override: Mapping[str, Any] | None = None) -
     )
 
 
+def _one_line(text: str) -> str:
+    """``text`` folded to one line: a header is one line, whatever the names put in it."""
+    return " ".join(text.split())
+
+
 def build_message(
     *,
     sender: str,
@@ -77,12 +82,13 @@ def build_message(
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
     reply_to: str | None = None,
+    sender_name: str | None = None,
 ) -> EmailMessage:
     """A MIME message with a text body, an optional HTML alternative and attachments."""
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = formataddr((_one_line(sender_name), sender)) if sender_name else sender
     message["To"] = ", ".join(to)
-    message["Subject"] = " ".join(subject.split())  # a header is one line, whatever the names in it
+    message["Subject"] = _one_line(subject)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     if reply_to:
         message["Reply-To"] = reply_to

@@ -372,7 +372,7 @@ async def create_draft(
         raise InvalidInput.field("customer_id", "is required")
     if data.kind not in ("invoice", "quote"):
         raise InvalidInput.field("kind", "a new document is an invoice or a quote")
-    _check_dates(data)
+    _check_typed(data)
     customer = await fetch(session, Party, data.customer_id, what="customer")
     settings = await get_settings(session)
     tenant = await session.get_one(Tenant, session.info["tenant_id"])
@@ -414,11 +414,10 @@ async def create_draft(
     return Draft(document, written.rows)
 
 
-def _check_dates(data: DraftInput) -> None:
-    for name in ("notes", "buyer_reference", "order_reference"):
-        value = getattr(data, name)
-        if value is not None:
-            check_text(value, name, lines=name == "notes")
+def _check_typed(data: DraftInput) -> None:
+    """The notes and dates a person typed (``_text`` checks the references)."""
+    if data.notes is not None:
+        check_text(data.notes, "notes", lines=True)
     for name in ("issue_date", "due_date", "delivery_date"):
         value = getattr(data, name)
         if value is not None:
@@ -428,7 +427,7 @@ def _check_dates(data: DraftInput) -> None:
 def _text(value: str | None, limit: int, field: str) -> str | None:
     if value is None:
         return None
-    value = value.strip()
+    value = check_text(value.strip(), field)
     if len(value) > limit:
         raise InvalidInput.field(field, f"must be at most {limit} characters")
     return value or None
@@ -441,7 +440,7 @@ async def update_draft(
     document = await get_document(session, document_id, for_update=True)
     if document.state != "draft":
         raise Conflict(_frozen(document, "cannot change"))
-    _check_dates(data)
+    _check_typed(data)
     if data.customer_id is not None:
         document.customer_id = (await fetch(session, Party, data.customer_id, what="customer")).id
     if data.currency is not None:

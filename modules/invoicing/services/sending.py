@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from babel.dates import format_date
@@ -187,8 +187,8 @@ async def send_document(
         text=text,
         attachments=[mail.Attachment(f"{document.number}.pdf", pdf, "application/pdf")],
         reply_to=tenant.email or None,
+        sender_name=seller,
     )
-    email.replace_header("From", formataddr((" ".join(seller.split()), config.sender)))
     await mail.send(config, email)
     async with database.transaction(tenant_id=tenant_id) as session:
         document = await fetch(session, Document, document_id, what="invoice")
