@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from modules.invoicing.calc import document_places
-from modules.invoicing.models import Adjustment, Allocation, Document, Line, Payment
+from modules.invoicing.models import Allocation, Document, Payment
+
+if TYPE_CHECKING:
+    from modules.invoicing.services.documents import StoredAdjustment, StoredLine
 
 __all__ = ["CreditIn", "InvoiceIn", "InvoicePatch", "document_out", "payment_out"]
 
@@ -83,7 +87,9 @@ def _amount(value: Decimal, currency: str) -> str:
 
 
 def document_out(
-    document: Document, lines: list[Line] | None = None, adjustments: list[Adjustment] | None = None
+    document: Document,
+    lines: Sequence[StoredLine] | None = None,
+    adjustments: Sequence[StoredAdjustment] | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": str(document.id),

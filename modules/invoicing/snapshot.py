@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from modules.invoicing.calc import Totals
 
 __all__ = [
@@ -123,21 +125,9 @@ class InvoiceSnapshot:
         return self.number is None
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
-    return value
-
-
 def snapshot_to_json(snapshot: InvoiceSnapshot) -> dict[str, object]:
     """The snapshot as JSON-ready data (decimals and dates as strings): stored at issue."""
-    data = _plain(snapshot)
+    data = msgspec.to_builtins(snapshot)
     assert isinstance(data, dict)
     return data
 

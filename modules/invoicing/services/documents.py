@@ -210,8 +210,50 @@ def adjustment_inputs(adjustments: Sequence[AdjustmentLike]) -> list[AdjustmentI
     ]
 
 
+class StoredLine(LineLike, Protocol):
+    """A line as stored: a ``Line`` row, or the ``LineSnapshot`` of one just written."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def net_amount(self) -> Decimal: ...
+
+
+class StoredAdjustment(AdjustmentLike, Protocol):
+    """An allowance or charge as stored: an ``Adjustment`` row, or the ``AdjustmentRow`` just written."""
+
+    @property
+    def position(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentRow:
+    """An allowance or charge this request has just inserted: the values of its row, not a mapped
+    object (the unit of work's bookkeeping for new rows cost more than the INSERT)."""
+
+    tenant_id: uuid.UUID
+    document_id: uuid.UUID
+    position: int
+    is_charge: bool
+    amount: Decimal
+    reason: str
+    vat_category: str
+    vat_rate: Decimal
+
+
 class Rows(NamedTuple):
     """A document's lines and adjustments, in position order."""
+
+    lines: Sequence[StoredLine]
+    adjustments: Sequence[StoredAdjustment]
+
+
+class StoredRows(NamedTuple):
+    """A document's lines and adjustments as read from the database, in position order."""
 
     lines: list[Line]
     adjustments: list[Adjustment]
@@ -238,12 +280,12 @@ async def get_document(
     return await fetch(session, Document, document_id, what="invoice", for_update=for_update)
 
 
-async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> Rows:
+async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> StoredRows:
     """The document's lines and adjustments, in position order."""
     key = {"tenant_id": required_tenant_id(session), "document_id": document_id}
     lines = await session.scalars(_LINES_OF, key)
     adjustments = await session.scalars(_ADJUSTMENTS_OF, key)
-    return Rows(list(lines), list(adjustments))
+    return StoredRows(list(lines), list(adjustments))
 
 
 def _by_document(model: type[Line | Adjustment]) -> Any:
@@ -270,7 +312,7 @@ def _table(model: type[Line | Adjustment]) -> Table:
 # Lines and adjustments are inserted with Core statements, built once: new rows need none of the unit
 # of work's bookkeeping, which cost more than the INSERT (the rows returned stay unattached).
 _LINES, _ADJUSTMENTS = insert(_table(Line)), insert(_table(Adjustment))
-_LINE_COLUMNS = tuple(c.key for c in _table(Line).columns)
+_LINE_VALUES = tuple(c.key for c in _table(Line).columns if c.key not in ("tenant_id", "document_id"))
 _ADJUSTMENT_COLUMNS = tuple(c.key for c in _table(Adjustment).columns)
 
 
@@ -310,10 +352,8 @@ async def write_lines(
     else:
         await session.execute(delete(Line).where(Line.document_id == document.id))
         await session.execute(delete(Adjustment).where(Adjustment.document_id == document.id))
-    rows = [
-        Line(
-            tenant_id=tenant_id,
-            document_id=document.id,
+    rows = [  # the values of the new rows, not mapped objects (see AdjustmentRow)
+        LineSnapshot(
             position=index + 1,
             description=line.description,
             quantity=line.quantity,
@@ -322,13 +362,13 @@ async def write_lines(
             discount=line.discount,
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
-            exemption_reason=line.exemption_reason,
             net_amount=totals.line_nets[index],
+            exemption_reason=line.exemption_reason,
         )
         for index, line in enumerate(lines)
     ]
     extras = [
-        Adjustment(
+        AdjustmentRow(
             tenant_id=tenant_id,
             document_id=document.id,
             position=index + 1,
@@ -340,12 +380,13 @@ async def write_lines(
         )
         for index, a in enumerate(adjustments)
     ]
-    for statement, columns, written in (
-        (_LINES, _LINE_COLUMNS, rows),
-        (_ADJUSTMENTS, _ADJUSTMENT_COLUMNS, extras),
-    ):
-        if written:
-            await session.execute(statement, [{c: getattr(row, c) for c in columns} for row in written])
+    if rows:
+        key = {"tenant_id": tenant_id, "document_id": document.id}
+        await session.execute(_LINES, [{**key, **{c: getattr(row, c) for c in _LINE_VALUES}} for row in rows])
+    if extras:
+        await session.execute(
+            _ADJUSTMENTS, [{c: getattr(row, c) for c in _ADJUSTMENT_COLUMNS} for row in extras]
+        )
     return Written(totals, Rows(rows, extras))
 
 
