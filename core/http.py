@@ -95,13 +95,19 @@ class AuthMiddleware:
             if body is None:
                 return  # the client went away
             receive = _replay(body, receive)
-        session = _db(scope).session(write=scope.get("method") in _UNSAFE)
+        write = scope.get("method") in _UNSAFE
+        session = _db(scope).session(write=write)
         try:
-            user: CurrentUser | None = None
-            if authorization.lower().startswith("bearer "):
-                user = await user_for_token(session, authorization[7:].strip())
-            elif cookie_token:
-                user = await user_for_session(session, cookie_token, now=utcnow())
+            try:
+                user = await _user(session, authorization, cookie_token)
+            except DBAPIError as exc:
+                # The lookup is the request's first statement: a pooled connection the database
+                # server dropped fails here, before anything is done. The pool has replaced it.
+                if not exc.connection_invalidated:
+                    raise
+                await session.close()
+                session = _db(scope).session(write=write)
+                user = await _user(session, authorization, cookie_token)
             await self._pass(scope, receive, _closing(send, session), headers, user, session)
         finally:
             await session.close()
@@ -130,6 +136,15 @@ class AuthMiddleware:
         scope["auth"] = "token" if user and user.via_token else ("session" if user else None)
         scope[_SESSION_KEY] = session  # type: ignore[literal-required]
         await self.app(scope, receive, send)
+
+
+async def _user(session: AsyncSession, authorization: str, cookie_token: str | None) -> CurrentUser | None:
+    """The user a Bearer token, else a session cookie, names (None when neither is valid)."""
+    if authorization.lower().startswith("bearer "):
+        return await user_for_token(session, authorization[7:].strip())
+    if cookie_token:
+        return await user_for_session(session, cookie_token, now=utcnow())
+    return None
 
 
 def _has_body(headers: dict[str, str]) -> bool:
@@ -493,6 +508,11 @@ def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respons
         log.info("data error on %s: %s", request.url.path, exc.orig)
         detail = "the request holds a value the database cannot store or compare"
         return _problem(422, "validation", detail, {"errors": []})
+    if exc.connection_invalidated:  # the server dropped the connection mid-request; the pool replaced it
+        log.warning("database connection lost on %s: %s", request.url.path, exc.orig)
+        return _problem(
+            503, "unavailable", "the connection to the database was lost; retry", headers={"Retry-After": "1"}
+        )
     return _internal_error(request, exc)
 
 

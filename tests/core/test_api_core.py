@@ -6,10 +6,12 @@ import asyncio
 import json
 from typing import Any
 
+import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 from core.app import create_app
 from core.registry import ModuleRegistry
@@ -427,3 +429,41 @@ async def test_a_value_the_database_cannot_compare_is_a_422_not_a_500(
     else:
         assert answer.status_code == 422, answer.text
         assert answer.json()["type"].endswith("/validation")
+
+
+async def test_requests_go_on_when_the_database_server_drops_its_connections(
+    settings: Settings, registry: ModuleRegistry, world: World, database_url: str
+) -> None:
+    """PostgreSQL restarted, or an administrator ended the install's sessions: the pooled
+    connections are dead. The next requests get fresh ones instead of failing, whether the server
+    noticed the drop before the request came (the pool replaces the connection at checkout) or not
+    (the request's first statement fails, and is repeated on a new connection)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("an embedded database has no server to drop connections")
+    coop = await world.coop()
+    app = create_app(settings, registry)
+    engine = app.state.db.write_engine
+    admin = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def drop_pooled_connections() -> None:
+        held = [await engine.connect() for _ in range(3)]  # the pool now holds these three
+        pids = [await connection.scalar(text("SELECT pg_backend_pid()")) for connection in held]
+        for connection in held:
+            await connection.close()  # back to the pool, alive as far as it knows
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for pid in pids:
+                assert conn.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+
+    async with same_loop_client(app) as client:
+        await drop_pooled_connections()
+        body = {"kind": "organisation", "name": "After Restart SCOP"}
+        created = await client.post(f"{coop.api}/parties", json=body, headers=coop.owner.headers)
+        assert created.status_code == 201, created.text
+
+        await drop_pooled_connections()
+        await asyncio.sleep(0.2)  # the server's goodbye reaches the event loop
+        listed = await asyncio.gather(
+            *(client.get(f"{coop.api}/parties", headers=coop.owner.headers) for _ in range(4))
+        )
+        assert [answer.status_code for answer in listed] == [200] * 4
+        assert body["name"] in [party["name"] for party in listed[0].json()["items"]]
