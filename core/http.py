@@ -3,10 +3,12 @@ the tenant context, and problem details for every error (RFC 9457)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -23,7 +25,7 @@ from litestar.exceptions import (
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, join, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +34,8 @@ from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.tenancy import all_tenants
 from core.errors import DomainError, PermissionDenied
-from core.identity import CurrentUser, user_for_session, user_for_token
-from core.models import PartyLink, RateCounter, Tenant, TenantModule, TenantUser
+from core.identity import Credential, CurrentUser, find_user, session_credential, token_credential
+from core.models import PartyLink, RateCounter, Tenant, TenantModule, TenantUser, User
 from core.tenancy import PublicTenant, TenantContext
 
 __all__ = [
@@ -52,6 +54,7 @@ PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://coopstack.org/problems/"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _SESSION_KEY = "coopstack.session"
+_MEMBERSHIP_KEY = "coopstack.membership"
 
 
 def _db(scope: Scope) -> Database:
@@ -96,10 +99,17 @@ class AuthMiddleware:
                 return  # the client went away
             receive = _replay(body, receive)
         write = scope.get("method") in _UNSAFE
+        credential = (
+            token_credential(authorization[7:].strip())
+            if authorization.lower().startswith("bearer ")
+            else session_credential(cookie_token, now=utcnow())
+            if cookie_token
+            else None
+        )
         session = _db(scope).session(write=write)
         try:
             try:
-                user = await _user(session, authorization, cookie_token)
+                user = await _authenticate(session, credential, scope)
             except DBAPIError as exc:
                 # The lookup is the request's first statement: a pooled connection the database
                 # server dropped fails here, before anything is done. The pool has replaced it.
@@ -107,7 +117,7 @@ class AuthMiddleware:
                     raise
                 await session.close()
                 session = _db(scope).session(write=write)
-                user = await _user(session, authorization, cookie_token)
+                user = await _authenticate(session, credential, scope)
             await self._pass(scope, receive, _closing(send, session), headers, user, session)
         finally:
             await session.close()
@@ -138,13 +148,70 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _user(session: AsyncSession, authorization: str, cookie_token: str | None) -> CurrentUser | None:
-    """The user a Bearer token, else a session cookie, names (None when neither is valid)."""
-    if authorization.lower().startswith("bearer "):
-        return await user_for_token(session, authorization[7:].strip())
-    if cookie_token:
-        return await user_for_session(session, cookie_token, now=utcnow())
-    return None
+@dataclass(frozen=True, slots=True)
+class _Membership:
+    """What the user's lookup found of the tenant the route names: the tenant (None when there is
+    none by that slug, or the user has no role there), the role, and whether the route's module is on."""
+
+    slug: str
+    module: str | None
+    tenant: Tenant | None
+    role: str | None
+    module_on: bool
+
+
+def _tenant_route(scope: Scope) -> tuple[str, str | None] | None:
+    """The tenant slug and module of a signed-in tenant route (API or pages), else None."""
+    slug = scope.get("path_params", {}).get("tenant")
+    handler = scope.get("route_handler")
+    if not isinstance(slug, str) or handler is None or handler.opt.get("public"):
+        return None
+    if not scope["path"].startswith(("/api/v1/tenants/", "/t/")):
+        return None  # the public pages under /p/ resolve their tenant themselves
+    module = handler.opt.get("module")
+    return slug, module if isinstance(module, str) else None
+
+
+@functools.cache
+def _with_membership(statement: Any, module: bool) -> Any:
+    """``statement`` (a user lookup) joined with the user's role in the tenant named ``slug`` and, with
+    ``module``, that module's switch there: the tenant context costs no query of its own. Built
+    once per lookup."""
+    member = join(
+        TenantUser, Tenant, (Tenant.id == TenantUser.tenant_id) & (Tenant.slug == bindparam("slug"))
+    )
+    joined = (
+        statement.add_columns(Tenant, TenantUser.role)
+        .outerjoin(member, TenantUser.user_id == User.id)
+        .execution_options(**all_tenants())
+    )
+    if module:
+        joined = joined.add_columns(TenantModule.module).outerjoin(
+            TenantModule, (TenantModule.tenant_id == Tenant.id) & (TenantModule.module == bindparam("module"))
+        )
+    return joined
+
+
+async def _authenticate(
+    session: AsyncSession, credential: Credential | None, scope: Scope
+) -> CurrentUser | None:
+    """The request's user; on a tenant route, the user's membership there too (in the scope)."""
+    route = _tenant_route(scope)
+    if credential is None or route is None:
+        return await find_user(session, credential)
+    slug, module = route
+    statement = _with_membership(credential.statement, module is not None)
+    row = (await session.execute(statement, {**credential.params, "slug": slug, "module": module})).first()
+    if row is None:
+        return None
+    scope[_MEMBERSHIP_KEY] = _Membership(  # type: ignore[literal-required]
+        slug,
+        module,
+        row.Tenant if row.role else None,
+        row.role,
+        module is not None and row.module is not None,
+    )
+    return credential.user(row)
 
 
 def _has_body(headers: dict[str, str]) -> bool:
@@ -367,18 +434,29 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
     opt = request.route_handler.opt
     module = opt.get("module")
     # The whole tenant row: it stays in the session's identity map, so services that need the
-    # tenant's details (an invoice's seller) get it without another query.
-    statement = _TENANT_OF_USER if module is None else _TENANT_OF_USER_WITH_MODULE
-    row = (await db.execute(statement, {"slug": slug, "user_id": user.id, "module": module})).first()
-    if row is None:
+    # tenant's details (an invoice's seller) get it without another query. The user's lookup
+    # has usually found it already (``_authenticate``).
+    found = request.scope.get(_MEMBERSHIP_KEY)
+    if not (isinstance(found, _Membership) and found.slug == slug and found.module == module):
+        statement = _TENANT_OF_USER if module is None else _TENANT_OF_USER_WITH_MODULE
+        row = (await db.execute(statement, {"slug": slug, "user_id": user.id, "module": module})).first()
+        found = _Membership(
+            slug,
+            module,
+            row.Tenant if row else None,
+            row.role if row else None,
+            module is not None and row is not None and row.module is not None,
+        )
+    if found.tenant is None or found.role is None:
         raise NotFoundException("no such tenant")
-    if module is not None and row.module is None:
+    if module is not None and not found.module_on:
         raise NotFoundException("not found")
-    tenant: Tenant = row.Tenant
+    tenant = found.tenant
+    role = found.role
     db.info["tenant_id"] = tenant.id
     db.info["tenant"] = tenant  # the identity map holds rows weakly: keep this one for the request
     party_ids: tuple[Any, ...] = ()
-    if row.role == "member":
+    if role == "member":
         party_ids = tuple(
             (await db.scalars(select(PartyLink.party_id).where(PartyLink.user_id == user.id))).all()
         )
@@ -389,14 +467,14 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
         currency=tenant.currency,
         locale=tenant.locale,
         user_id=user.id,
-        role=row.role,
-        permissions=request.app.state.role_permissions.get(row.role, frozenset()),
+        role=role,
+        permissions=request.app.state.role_permissions.get(role, frozenset()),
         party_ids=party_ids,
         timezone=tenant.timezone,
     )
     permission = opt.get("permission")
     if permission is not None and not context.can(permission):
-        raise PermissionDenied(f"your role ({row.role}) may not do this here; it needs {permission}")
+        raise PermissionDenied(f"your role ({role}) may not do this here; it needs {permission}")
     return context
 
 

@@ -14,10 +14,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,14 +28,18 @@ from core.models import ApiToken, User, UserSession
 from core.settings import Settings
 
 __all__ = [
+    "Credential",
     "CurrentUser",
     "create_api_token",
     "create_session",
     "create_user",
     "end_session",
+    "find_user",
     "hash_secret",
     "make_hasher",
     "revoke_api_token",
+    "session_credential",
+    "token_credential",
     "user_for_session",
     "user_for_token",
     "verify_login",
@@ -160,16 +165,44 @@ _BY_SESSION = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A credential a request presents: the statement that finds its user (columns ``id``, ``email``,
+    ``name``; more may be joined to it) and the statement's parameters."""
+
+    statement: Select[*tuple[Any, ...]]
+    params: dict[str, Any]
+    via_token: bool
+
+    def user(self, row: Any) -> CurrentUser:
+        return CurrentUser(id=row.id, email=row.email, name=row.name, via_token=self.via_token)
+
+
+def token_credential(token: str) -> Credential | None:
+    """An API token's credential; None for a string that cannot be one of ours."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    return Credential(_BY_TOKEN, {"token_hash": hash_secret(token)}, via_token=True)
+
+
+def session_credential(token: str, *, now: datetime) -> Credential:
+    """A browser session cookie's credential, valid until the session expires."""
+    return Credential(_BY_SESSION, {"token_hash": hash_secret(token), "now": now}, via_token=False)
+
+
+async def find_user(session: AsyncSession, credential: Credential | None) -> CurrentUser | None:
+    if credential is None:
+        return None
+    row = (await session.execute(credential.statement, credential.params)).first()
+    return credential.user(row) if row else None
+
+
 async def user_for_session(session: AsyncSession, token: str, *, now: datetime) -> CurrentUser | None:
-    row = (await session.execute(_BY_SESSION, {"token_hash": hash_secret(token), "now": now})).first()
-    return CurrentUser(id=row.id, email=row.email, name=row.name) if row else None
+    return await find_user(session, session_credential(token, now=now))
 
 
 async def user_for_token(session: AsyncSession, token: str) -> CurrentUser | None:
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    row = (await session.execute(_BY_TOKEN, {"token_hash": hash_secret(token)})).first()
-    return CurrentUser(id=row.id, email=row.email, name=row.name, via_token=True) if row else None
+    return await find_user(session, token_credential(token))
 
 
 async def create_api_token(session: AsyncSession, user_id: uuid.UUID, name: str) -> tuple[ApiToken, str]:
