@@ -12,7 +12,7 @@ from core.db.base import TenantScoped
 from core.db.tenancy import all_tenants, current_tenant_id
 from core.errors import NotFound
 
-__all__ = ["fetch"]
+__all__ = ["fetch", "hold"]
 
 T = TypeVar("T")
 
@@ -48,5 +48,10 @@ async def fetch(
         found = await session.scalar(statement)
     if found is None:
         raise NotFound(f"no such {what}")
-    session.info.setdefault("coopstack.held", {})[model, row_id] = found
+    hold(session, found, row_id)
     return found
+
+
+def hold(session: AsyncSession, row: object, row_id: uuid.UUID) -> None:
+    """Keep ``row`` (loaded by any query) until the session closes, so ``fetch`` finds it without a query."""
+    session.info.setdefault("coopstack.held", {})[type(row), row_id] = row

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, events, sequences
 from core.dates import check_date
 from core.db.base import utcnow
-from core.db.lookup import fetch
+from core.db.lookup import fetch, hold
 from core.db.tenancy import TenantScopeError, all_tenants, required_tenant_id
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Party, Tenant
 from core.money import parse_amount
 from core.parties import check_bic, check_iban
@@ -30,7 +30,7 @@ from core.tenancy import check_currency
 from core.text import check_text, check_texts
 from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
 from modules.invoicing.models import Adjustment, Document, InvoicingSettings, Line
-from modules.invoicing.services.settings import get_settings
+from modules.invoicing.services.settings import get_settings, settings_found
 from modules.invoicing.snapshot import (
     AddressSnapshot,
     AdjustmentSnapshot,
@@ -302,6 +302,50 @@ def _by_document(model: type[Line | Adjustment]) -> Any:
 
 _LINES_OF, _ADJUSTMENTS_OF = _by_document(Line), _by_document(Adjustment)
 
+# What a new draft reads, and what issuing a stored draft reads besides its lines, each in one round
+# trip: the customer with the tenant's settings row (None until someone changes them), and the draft
+# (locked) with both. By the whole key, the tenant named by the statement (see ``_by_document``).
+_CUSTOMER = (
+    select(Party, InvoicingSettings)
+    .outerjoin(InvoicingSettings, InvoicingSettings.tenant_id == Party.tenant_id)
+    .where(Party.tenant_id == bindparam("tenant_id"), Party.id == bindparam("customer_id"))
+    .execution_options(**all_tenants())
+)
+_DRAFT_TO_ISSUE = (
+    select(Document, Party, InvoicingSettings)
+    .join(Party, (Party.tenant_id == Document.tenant_id) & (Party.id == Document.customer_id))
+    .outerjoin(InvoicingSettings, InvoicingSettings.tenant_id == Document.tenant_id)
+    .where(Document.tenant_id == bindparam("tenant_id"), Document.id == bindparam("document_id"))
+    .with_for_update(of=Document)
+    .execution_options(populate_existing=True, **all_tenants())
+)
+
+
+async def _customer(session: AsyncSession, customer_id: uuid.UUID) -> Party:
+    """The customer of a new draft; the tenant's settings come with it (see ``get_settings``)."""
+    row = (
+        await session.execute(
+            _CUSTOMER, {"tenant_id": required_tenant_id(session), "customer_id": customer_id}
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such customer")
+    hold(session, row.Party, customer_id)
+    settings_found(session, row.InvoicingSettings)
+    return cast(Party, row.Party)
+
+
+async def _draft_to_issue(session: AsyncSession, document_id: uuid.UUID) -> Document:
+    """The stored document, locked, with its customer and the tenant's settings (see ``_customer``)."""
+    key = {"tenant_id": required_tenant_id(session), "document_id": document_id}
+    row = (await session.execute(_DRAFT_TO_ISSUE, key)).first()
+    if row is None:
+        raise NotFound("no such invoice")
+    hold(session, row.Document, document_id)
+    hold(session, row.Party, row.Party.id)
+    settings_found(session, row.InvoicingSettings)
+    return cast(Document, row.Document)
+
 
 def _table(model: type[Line | Adjustment]) -> Table:
     table = model.__table__
@@ -414,7 +458,7 @@ async def create_draft(
     if data.kind not in ("invoice", "quote"):
         raise InvalidInput.field("kind", "a new document is an invoice or a quote")
     _check_typed(data)
-    customer = await fetch(session, Party, data.customer_id, what="customer")
+    customer = await _customer(session, data.customer_id)
     settings = await get_settings(session)
     tenant = await session.get_one(Tenant, session.info["tenant_id"])
     _check_shape(data, data.currency or tenant.currency)
@@ -726,7 +770,9 @@ async def issue_document(
     concurrent issues of one draft give one number and one refusal, never a burnt number.
     """
     # A draft the caller has just written in this transaction is nobody else's to issue yet.
-    document = await get_document(session, document_id, for_update=rows is None)
+    document = await (
+        get_document(session, document_id) if rows is not None else _draft_to_issue(session, document_id)
+    )
     if document.state != "draft":
         raise Conflict(f"{document.number or 'this document'} is already issued")
     if document.kind == "quote":

@@ -31,6 +31,7 @@ __all__ = [
     "remove_logo",
     "set_logo",
     "settings_for_change",
+    "settings_found",
     "settings_out",
     "update_settings",
 ]
@@ -101,6 +102,13 @@ async def get_settings(session: AsyncSession) -> InvoicingSettings:
         found = await session.get(InvoicingSettings, tenant_id, execution_options=all_tenants())
     else:
         found = await session.scalar(select(InvoicingSettings))  # no tenant: the session refuses
+    return settings_found(session, found)
+
+
+def settings_found(session: AsyncSession, found: InvoicingSettings | None) -> InvoicingSettings:
+    """The settings, given the session tenant's row as a query has just read it (None: there is
+    none): remembered for ``get_settings`` as if it had read them itself."""
+    tenant_id = session.info.get("tenant_id")
     if found is None:
         defaults = _defaults()
         session.info[_SETTINGS] = (tenant_id, defaults, session.sync_session.get_transaction())
