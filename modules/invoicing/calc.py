@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from core.errors import FieldError, InvalidInput
 from core.money import MAX_AMOUNT, minor_unit
@@ -215,9 +215,7 @@ def validate_lines(
         if discount_ok and line.discount < 0:
             error(f"{at}.discount", "must not be negative")
         if quantity_ok and price_ok:
-            with localcontext() as ctx:
-                ctx.prec = _PRECISION
-                amount = abs(line.quantity * line.unit_price)
+            amount = _EXACT.abs(_EXACT.multiply(line.quantity, line.unit_price))
             if amount >= MAX_AMOUNT:
                 error(f"{at}.quantity", f"quantity times unit price must be smaller than {MAX_AMOUNT:,}")
             elif discount_ok and line.discount > amount:
@@ -275,12 +273,15 @@ _DEFAULT_EXEMPTION_REASONS: dict[str, str] = {
 """Used when a line of these categories gives no reason; an exempt (E) line must give its own."""
 
 
+_EXACT = Context(prec=_PRECISION, rounding=ROUND_HALF_UP)
+"""The context of the calculations: no intermediate result is rounded, and rounding is half up."""
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(5)}
+
+
 def _round(amount: Decimal, places: int) -> Decimal:
     """Half away from zero to ``places`` decimals, never a negative zero."""
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        ctx.rounding = ROUND_HALF_UP
-        return amount.quantize(Decimal(1).scaleb(-places)) + 0
+    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
+    return _EXACT.plus(amount.quantize(quantum, context=_EXACT))  # unary plus drops the sign of a zero
 
 
 def _line_amount(line: LineInput) -> Decimal:
@@ -337,7 +338,8 @@ def _check_number(field: str, value: Decimal, places: int, error: Callable[[str,
     if not value.is_finite():
         error(field, "must be a finite number")
         return False
-    if _decimals(value) > places:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places and _decimals(value) > places:
         error(field, f"has more than {places} decimal places")
         return False
     return True
