@@ -15,7 +15,15 @@ from babel.numbers import list_currencies as _babel_currencies
 
 from core.errors import InvalidInput
 
-__all__ = ["Money", "format_money", "is_currency", "minor_unit", "parse_amount", "round_money"]
+__all__ = [
+    "Money",
+    "format_money",
+    "is_currency",
+    "minor_unit",
+    "parse_amount",
+    "plain_number",
+    "round_money",
+]
 
 # ISO 4217 exponents that differ from 2 (list one, active codes).
 _EXPONENTS: dict[str, int] = {
@@ -82,6 +90,12 @@ def parse_amount(raw: str | int | Decimal, *, field: str = "amount", places: int
     if places is not None and isinstance(exponent, int) and -exponent > places:
         raise InvalidInput.field(field, f"has more than {places} decimal places")
     return value
+
+
+def plain_number(value: Decimal) -> str:
+    """A decimal as people type it: ``2``, ``10.5``, ``20``; never ``1E+1``, never ``-0``."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:

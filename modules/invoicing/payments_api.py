@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput, NotFound
 from core.idempotency import idempotent
-from core.money import minor_unit, parse_amount
+from core.money import minor_unit, parse_amount, plain_number
 from core.pagination import paginate
 from core.tenancy import TenantContext
 from modules.invoicing.api import _scope, readable
@@ -425,5 +425,4 @@ class ReportController(Controller):
         )
 
 
-def _rate(rate: Decimal) -> str:
-    return format(rate.normalize(), "f")
+_rate = plain_number

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from core.money import plain_number
 from modules.invoicing.calc import document_places
 from modules.invoicing.models import Allocation, Document, Payment
 
@@ -86,6 +87,16 @@ def _amount(value: Decimal, currency: str) -> str:
     return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
 
 
+def _price(value: Decimal, currency: str) -> str:
+    """A unit price or a line discount: the amount's decimals, more when it has more (up to 4), the
+    same however it was sent or stored (``10``, ``10.0000`` -> ``10.00``; ``1.9990`` -> ``1.999``)."""
+    places = document_places(currency)
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        return plain_number(value)
+    return _amount(value, currency)
+
+
 def document_out(
     document: Document,
     lines: Sequence[StoredLine] | None = None,
@@ -123,12 +134,12 @@ def document_out(
             {
                 "position": line.position,
                 "description": line.description,
-                "quantity": str(line.quantity.normalize()),
+                "quantity": plain_number(line.quantity),
                 "unit": line.unit,
-                "unit_price": str(line.unit_price),
-                "discount": str(line.discount),
+                "unit_price": _price(line.unit_price, document.currency),
+                "discount": _price(line.discount, document.currency),
                 "vat_category": line.vat_category,
-                "vat_rate": str(line.vat_rate.normalize()),
+                "vat_rate": plain_number(line.vat_rate),
                 "exemption_reason": line.exemption_reason,
                 "net_amount": _amount(line.net_amount, document.currency),
             }
@@ -142,7 +153,7 @@ def document_out(
                 "amount": _amount(a.amount, document.currency),
                 "reason": a.reason,
                 "vat_category": a.vat_category,
-                "vat_rate": str(a.vat_rate.normalize()),
+                "vat_rate": plain_number(a.vat_rate),
             }
             for a in adjustments
         ]

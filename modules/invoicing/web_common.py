@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Party
-from core.money import format_money
+from core.money import format_money, plain_number
 from core.tenancy import TenantContext
 from core.web.shell import render
 from modules.invoicing.calc import VAT_CATEGORIES, document_places
@@ -89,10 +89,8 @@ def amount_text(value: Decimal, currency: str) -> str:
     return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
 
 
-def plain(value: Decimal) -> str:
-    """A decimal as people type it: ``2``, ``10.5``, ``20``; never ``1E+1``."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+plain = plain_number
+"""A decimal as people type it (``core.money.plain_number``)."""
 
 
 def is_overdue(document: Document, today: date) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, InvalidInput
 from core.models import Party
+from core.money import plain_number
 from core.parties import check_country, check_vat_id, create_party
 from core.tenancy import check_locale
 from modules.invoicing.calc import document_places
@@ -102,9 +103,7 @@ def _amount(value: Decimal, currency: str) -> str:
     return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
 
 
-def _plain(value: Decimal) -> str:
-    """A quantity or rate without trailing zeros and never in exponent form."""
-    return format(value.normalize(), "f")
+_plain = plain_number
 
 
 def _day(value: date | None) -> str:

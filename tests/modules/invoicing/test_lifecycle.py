@@ -366,3 +366,57 @@ async def test_a_forged_cursor_is_refused_not_a_server_error(
         )
         assert answer.status_code == 422, (cursor, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_stored_draft_reads_back_and_issues_with_its_lines_and_adjustments_in_order(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    """Lines and document-level allowances and charges come back as written, each in its own order,
+    and issuing the stored draft (a request of its own) freezes the same totals."""
+    customer = await make_customer(client, shop)
+    body = invoice_body(
+        customer["id"],
+        ("Seed potatoes", "12.5", "1.9990", "5.5"),
+        ("Delivery round", "1", "35.00", "20"),
+        ("Returned crates", "-2", "4.00", "20"),
+    )
+    body["lines"][1]["discount"] = "5.00"
+    body["lines"][2]["unit"] = "XCR"
+    body["adjustments"] = [
+        {"amount": "3.00", "vat_rate": "5.5", "reason": "Member discount"},
+        {"amount": "7.50", "vat_rate": "20", "is_charge": True, "reason": "Packaging"},
+        {"amount": "1.25", "vat_rate": "20", "reason": "Early order"},
+    ]
+    draft = await client.post(f"{shop.api}/invoices", json=body, headers=shop.owner.headers)
+    assert draft.status_code == 201, draft.text
+    stored = (
+        await client.get(f"{shop.api}/invoices/{draft.json()['id']}", headers=shop.owner.headers)
+    ).json()
+    assert [(line["position"], line["description"], line["unit"]) for line in stored["lines"]] == [
+        (1, "Seed potatoes", "C62"),
+        (2, "Delivery round", "C62"),
+        (3, "Returned crates", "XCR"),
+    ]
+    assert [(line["quantity"], line["vat_rate"]) for line in stored["lines"]] == [
+        ("12.5", "5.5"),
+        ("1", "20"),
+        ("-2", "20"),
+    ]  # as people write them: never "2E+1"
+    assert [a["vat_rate"] for a in stored["adjustments"]] == ["5.5", "20", "20"]
+    assert [(line["unit_price"], line["discount"]) for line in stored["lines"]] == [
+        ("1.999", "0.00"),
+        ("35.00", "5.00"),
+        ("4.00", "0.00"),
+    ]
+    assert [line["net_amount"] for line in stored["lines"]] == ["24.99", "30.00", "-8.00"]
+    assert [(a["position"], a["is_charge"], a["amount"], a["reason"]) for a in stored["adjustments"]] == [
+        (1, False, "3.00", "Member discount"),
+        (2, True, "7.50", "Packaging"),
+        (3, False, "1.25", "Early order"),
+    ]
+    assert stored["lines"] == draft.json()["lines"] and stored["adjustments"] == draft.json()["adjustments"]
+    issued = await client.post(f"{shop.api}/invoices/{stored['id']}/issue", headers=shop.owner.headers)
+    assert issued.status_code == 200, issued.text
+    totals = ("total_lines", "total_allowances", "total_charges", "total_net", "total_vat", "total_gross")
+    assert [issued.json()[t] for t in totals] == [stored[t] for t in totals]
+    assert [stored[t] for t in totals[:4]] == ["46.99", "4.25", "7.50", "50.24"]

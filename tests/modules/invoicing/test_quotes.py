@@ -50,8 +50,8 @@ async def test_a_quote_converts_into_a_draft_invoice_with_the_same_content(
         "Valid 30 days",
     )
     assert [(line["description"], line["quantity"], line["unit_price"]) for line in invoice["lines"]] == [
-        ("Website design", "3", "450.0000"),
-        ("Hosting", "12", "9.9000"),
+        ("Website design", "3", "450.00"),
+        ("Hosting", "12", "9.90"),
     ]
     assert [a["amount"] for a in invoice["adjustments"]] == ["50.00"]
     assert (invoice["total_net"], invoice["total_gross"]) == (quote["total_net"], quote["total_gross"])
