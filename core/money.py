@@ -94,7 +94,11 @@ def parse_amount(raw: str | int | Decimal, *, field: str = "amount", places: int
 
 def plain_number(value: Decimal) -> str:
     """A decimal as people type it: ``2``, ``10.5``, ``20``; never ``1E+1``, never ``-0``."""
-    text = format(value.normalize(), "f")
+    text = str(value)
+    if "E" in text:
+        text = format(value.normalize(), "f")
+    elif "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 

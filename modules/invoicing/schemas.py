@@ -90,11 +90,8 @@ def _amount(value: Decimal, currency: str) -> str:
 def _price(value: Decimal, currency: str) -> str:
     """A unit price or a line discount: the amount's decimals, more when it has more (up to 4), the
     same however it was sent or stored (``10``, ``10.0000`` -> ``10.00``; ``1.9990`` -> ``1.999``)."""
-    places = document_places(currency)
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        return plain_number(value)
-    return _amount(value, currency)
+    text = plain_number(value)
+    return text if len(text.partition(".")[2]) > document_places(currency) else _amount(value, currency)
 
 
 def document_out(

@@ -15,7 +15,7 @@ from sqlalchemy.exc import StatementError
 from core.db.base import Amount
 from core.db.engine import Database
 from core.errors import InvalidInput
-from core.money import Money, format_money, is_currency, minor_unit, parse_amount, round_money
+from core.money import Money, format_money, is_currency, minor_unit, parse_amount, plain_number, round_money
 
 EXPONENTS = {"EUR": 2, "USD": 2, "CHF": 2, "JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3, "CLF": 4}
 currencies = st.sampled_from(sorted(EXPONENTS))
@@ -253,3 +253,21 @@ async def test_the_amount_column_stores_decimals_exactly(database: Database) -> 
 def test_absurdly_large_amounts_are_refused_as_input() -> None:
     with pytest.raises(InvalidInput, match="smaller than"):
         parse_amount("1e30")
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("20", "20"),
+        ("20.0000", "20"),
+        ("2E+1", "20"),
+        ("1E+3", "1000"),
+        ("12.5000", "12.5"),
+        ("-2.5000", "-2.5"),
+        ("-0.0000", "0"),
+        ("0E-4", "0"),
+        ("1E-7", "0.0000001"),
+    ],
+)
+def test_a_number_is_shown_as_people_write_it(stored: str, shown: str) -> None:
+    assert plain_number(Decimal(stored)) == shown
