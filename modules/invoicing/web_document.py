@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,9 +21,10 @@ from core.tenancy import TenantContext
 from core.web.shell import field_errors, form_data, redirect
 from modules.invoicing.api import readable, readable_document, stored_file
 from modules.invoicing.calc import Totals, compute_totals, document_places
-from modules.invoicing.models import Adjustment, Allocation, Document, Line, Payment
+from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.services import documents as docs
 from modules.invoicing.services import payments, quotes, sending
+from modules.invoicing.services.documents import StoredAdjustment, StoredLine
 from modules.invoicing.snapshot import snapshot_from_json
 from modules.invoicing.web_common import amount_text, page, parse_date
 
@@ -39,7 +41,9 @@ _METHOD_LABELS = {
 }
 
 
-def _totals_of(document: Document, lines: list[Line], adjustments: list[Adjustment]) -> Totals:
+def _totals_of(
+    document: Document, lines: Sequence[StoredLine], adjustments: Sequence[StoredAdjustment]
+) -> Totals:
     """The totals as issued (from the stored snapshot), or as they stand on a draft."""
     if document.snapshot is not None:
         return snapshot_from_json(document.snapshot).totals

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +15,9 @@ from core.errors import InvalidInput
 from core.tenancy import check_currency
 from core.web.shell import field_errors
 from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
-from modules.invoicing.models import Adjustment, Document, Line
+from modules.invoicing.models import Document
 from modules.invoicing.services import documents as docs
+from modules.invoicing.services.documents import StoredAdjustment, StoredLine
 from modules.invoicing.web_common import parse_date, plain
 
 __all__ = [
@@ -314,7 +316,9 @@ def apply_op(form: EditorForm) -> bool:
     return False
 
 
-def form_of(document: Document, lines: list[Line], adjustments: list[Adjustment]) -> EditorForm:
+def form_of(
+    document: Document, lines: Sequence[StoredLine], adjustments: Sequence[StoredAdjustment]
+) -> EditorForm:
     values = {
         "customer_id": str(document.customer_id),
         "currency": document.currency,
