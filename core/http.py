@@ -350,29 +350,33 @@ class RateLimitMiddleware:
             self.syncing = False
 
 
+# Built once: the sync runs every second in every process.
+_ADD_HITS = (
+    update(RateCounter)
+    .where(RateCounter.key == bindparam("counter_key"), RateCounter.window == bindparam("counter_window"))
+    .values(count=RateCounter.count + bindparam("amount"))
+    .returning(RateCounter.count)
+)
+_FIRST_HITS = insert(RateCounter).values(
+    key=bindparam("counter_key"), window=bindparam("counter_window"), count=bindparam("amount")
+)
+_OLD_HITS = delete(RateCounter).where(RateCounter.window < bindparam("before"))
+
+
 async def hit(database: Database, key: str, window: int, *, amount: int = 1) -> int:
     """Add ``amount`` to the counter of ``key`` in ``window`` and return the new count."""
+    values = {"counter_key": key, "counter_window": window, "amount": amount}
     async with database.transaction() as session:
-        count = await session.scalar(
-            update(RateCounter)
-            .where(RateCounter.key == key, RateCounter.window == window)
-            .values(count=RateCounter.count + amount)
-            .returning(RateCounter.count)
-        )
+        count = await session.scalar(_ADD_HITS, values)
         if count is None:
             try:
                 async with session.begin_nested():
-                    await session.execute(insert(RateCounter).values(key=key, window=window, count=amount))
+                    await session.execute(_FIRST_HITS, values)
                 count = amount
             except IntegrityError:
-                count = await session.scalar(
-                    update(RateCounter)
-                    .where(RateCounter.key == key, RateCounter.window == window)
-                    .values(count=RateCounter.count + amount)
-                    .returning(RateCounter.count)
-                )
+                count = await session.scalar(_ADD_HITS, values)
         if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
-            await session.execute(delete(RateCounter).where(RateCounter.window < window - 60))
+            await session.execute(_OLD_HITS, {"before": window - 60})
         return int(count or 0)
 
 
