@@ -84,7 +84,7 @@ class CreditIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _amount(value: Decimal, currency: str) -> str:
-    return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
+    return str(value.quantize(Decimal(1).scaleb(-document_places(currency))) + 0)  # + 0: never "-0.00"
 
 
 def _price(value: Decimal, currency: str) -> str:
