@@ -591,7 +591,13 @@ def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respons
         detail = "the request holds a value the database cannot store or compare"
         return _problem(422, "validation", detail, {"errors": []})
     if exc.connection_invalidated:  # the server dropped the connection mid-request; the pool replaced it
-        log.warning("database connection lost on %s: %s", request.url.path, exc.orig)
+        log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc.orig)
+        if request.method in _UNSAFE:  # it may have been lost after the COMMIT reached the server
+            detail = (
+                "the connection to the database was lost during the change; check whether it was saved "
+                "before sending it again"
+            )
+            return _problem(503, "unavailable", detail)
         return _problem(
             503, "unavailable", "the connection to the database was lost; retry", headers={"Retry-After": "1"}
         )

@@ -13,6 +13,7 @@ wait for the pool and then for another process's lock. PostgreSQL uses one engin
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,17 +55,28 @@ def _sqlite_engine(url: str, *, immediate: bool, wait: float) -> AsyncEngine:
     return engine
 
 
-def _server_engine(url: str, *, pool_size: int, wait: float) -> AsyncEngine:
+def _server_engine(url: str, *, pool_size: int, wait: float, idle_ping: float) -> AsyncEngine:
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=wait)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned_at"] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _alive(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
         """A connection the server has closed (a restart, an administrator ending sessions) is
-        replaced before use. The event loop sees the server's goodbye on an idle connection, so no
-        round trip is needed: ``pool_pre_ping`` costs three on asyncpg (``BEGIN``, ``;``,
-        ``ROLLBACK``) on every checkout, that is on every request."""
-        if record.driver_connection is None or record.driver_connection.is_closed():
+        replaced before use. The event loop sees the server's goodbye on an idle connection, so a
+        connection in steady use needs no round trip: ``pool_pre_ping`` costs three on asyncpg
+        (``BEGIN``, ``;``, ``ROLLBACK``) on every checkout, that is on every request. One that sat
+        idle for ``idle_ping`` seconds is pinged, in case the network dropped it without a word."""
+        driver = record.driver_connection
+        if driver is None or driver.is_closed():
             raise DisconnectionError("the database server closed this connection")
+        if time.monotonic() - record.info.get("returned_at", time.monotonic()) >= idle_ping:
+            try:
+                dbapi_connection.ping()
+            except Exception as exc:
+                raise DisconnectionError("the database server no longer answers on this connection") from exc
 
     return engine
 
@@ -72,10 +84,13 @@ def _server_engine(url: str, *, pool_size: int, wait: float) -> AsyncEngine:
 class Database:
     """The install's database: engines, session factories and the dialect's name."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, wait_seconds: float = 30) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, wait_seconds: float = 30, idle_ping: float = 10
+    ) -> None:
         """``wait_seconds``: how long to wait for a pooled connection, or for SQLite's write lock held
         by another process, before giving up (``sqlalchemy.exc.TimeoutError``, ``OperationalError``:
-        a 503 for a request)."""
+        a 503 for a request). ``idle_ping``: a server connection idle this many seconds is checked
+        with a round trip before use."""
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -86,7 +101,9 @@ class Database:
             self.read_engine = _sqlite_engine(url, immediate=False, wait=wait_seconds)
             self.write_engine = _sqlite_engine(url, immediate=True, wait=wait_seconds)
         else:
-            self.read_engine = _server_engine(url, pool_size=pool_size, wait=wait_seconds)
+            self.read_engine = _server_engine(
+                url, pool_size=pool_size, wait=wait_seconds, idle_ping=idle_ping
+            )
             self.write_engine = self.read_engine
         self._readers = async_sessionmaker(
             self.read_engine, class_=AsyncSession, sync_session_class=TenantSession, expire_on_commit=False

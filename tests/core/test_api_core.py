@@ -14,6 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from core.app import create_app
+from core.db.engine import Database
 from core.registry import ModuleRegistry
 from core.settings import DEMO_SECRET, Settings, SettingsError
 from tests.conftest import World, replace, same_loop_client
@@ -467,3 +468,28 @@ async def test_requests_go_on_when_the_database_server_drops_its_connections(
         )
         assert [answer.status_code for answer in listed] == [200] * 4
         assert body["name"] in [party["name"] for party in listed[0].json()["items"]]
+
+        await drop_pooled_connections()
+        await asyncio.sleep(0.2)
+        login = await client.post(  # no user yet: nothing to retry, the pool must hand out a live one
+            "/api/v1/auth/login", json={"email": coop.owner.email, "password": coop.owner.password}
+        )
+        assert login.status_code == 200, login.text
+
+
+async def test_a_connection_left_idle_is_checked_before_use(database_url: str) -> None:
+    """A connection that sat idle in the pool may have been dropped without a word (a firewall, a
+    network change): after ``idle_ping`` seconds it is checked with a round trip, and replaced."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("an embedded database has no connection to lose")
+    database = Database(database_url, idle_ping=0)
+    admin = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        async with database.transaction() as session:
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            assert conn.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        async with database.transaction() as session:  # at once: the event loop has not seen it go
+            assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        await database.dispose()
