@@ -244,11 +244,9 @@ class StoredAdjustment(AdjustmentLike, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AdjustmentRow:
-    """An allowance or charge this request has just inserted: the values of its row, not a mapped
-    object (the unit of work's bookkeeping for new rows cost more than the INSERT)."""
+    """A stored allowance or charge: the values of its row (but its key), not a mapped object. Building
+    mapped objects for rows that are only read cost more than the query or the INSERT."""
 
-    tenant_id: uuid.UUID
-    document_id: uuid.UUID
     position: int
     is_charge: bool
     amount: Decimal
@@ -294,11 +292,7 @@ async def lines_of(session: AsyncSession, document_id: uuid.UUID) -> Rows:
         if row.is_line:
             lines.append(LineSnapshot(*(getattr(row, name) for name in _LINE_FIELDS)))
         else:
-            adjustments.append(
-                AdjustmentRow(
-                    key["tenant_id"], document_id, *(getattr(row, name) for name in _ADJUSTMENT_FIELDS)
-                )
-            )
+            adjustments.append(AdjustmentRow(*(getattr(row, name) for name in _ADJUSTMENT_FIELDS)))
     return Rows(lines, adjustments)
 
 
@@ -329,7 +323,7 @@ def _rows_of() -> Any:
 
 # What a new draft reads, and what issuing a stored draft reads besides its lines, each in one round
 # trip: the customer with the tenant's settings row (None until someone changes them), and the draft
-# (locked) with both. By the whole key, the tenant named by the statement (see ``_by_document``).
+# (locked) with both. By the whole key, the tenant named by the statement (see ``_rows_of``).
 _CUSTOMER = (
     select(Party, InvoicingSettings)
     .outerjoin(InvoicingSettings, InvoicingSettings.tenant_id == Party.tenant_id)
@@ -378,18 +372,20 @@ def _table(model: type[Line | Adjustment]) -> Table:
     return table
 
 
-_LINE_FIELDS = tuple(f.name for f in fields(LineSnapshot))
-_ADJUSTMENT_FIELDS = tuple(
-    f.name for f in fields(AdjustmentRow) if f.name not in ("tenant_id", "document_id")
-)
-_ROWS_OF = _rows_of()
+def _fields(values: type[LineSnapshot | AdjustmentRow], model: type[Line | Adjustment]) -> tuple[str, ...]:
+    """The fields of ``values``: one per column of ``model`` but the key (checked at import)."""
+    names = tuple(f.name for f in fields(values))
+    if set(names) != {c.key for c in _table(model).columns} - {"tenant_id", "document_id"}:
+        raise RuntimeError(f"{values.__name__} needs one field per column of {_table(model).name}")
+    return names
 
+
+_LINE_FIELDS, _ADJUSTMENT_FIELDS = _fields(LineSnapshot, Line), _fields(AdjustmentRow, Adjustment)
+_ROWS_OF = _rows_of()
 
 # Lines and adjustments are inserted with Core statements, built once: new rows need none of the unit
 # of work's bookkeeping, which cost more than the INSERT (the rows returned stay unattached).
 _LINES, _ADJUSTMENTS = insert(_table(Line)), insert(_table(Adjustment))
-_LINE_VALUES = tuple(c.key for c in _table(Line).columns if c.key not in ("tenant_id", "document_id"))
-_ADJUSTMENT_COLUMNS = tuple(c.key for c in _table(Adjustment).columns)
 
 
 def _apply_totals(document: Document, totals: Totals) -> None:
@@ -445,8 +441,6 @@ async def write_lines(
     ]
     extras = [
         AdjustmentRow(
-            tenant_id=tenant_id,
-            document_id=document.id,
             position=index + 1,
             is_charge=a.is_charge,
             amount=a.amount,
@@ -456,13 +450,15 @@ async def write_lines(
         )
         for index, a in enumerate(adjustments)
     ]
-    if rows:
-        key = {"tenant_id": tenant_id, "document_id": document.id}
-        await session.execute(_LINES, [{**key, **{c: getattr(row, c) for c in _LINE_VALUES}} for row in rows])
-    if extras:
-        await session.execute(
-            _ADJUSTMENTS, [{c: getattr(row, c) for c in _ADJUSTMENT_COLUMNS} for row in extras]
-        )
+    key = {"tenant_id": tenant_id, "document_id": document.id}
+    for statement, names, written in (
+        (_LINES, _LINE_FIELDS, rows),
+        (_ADJUSTMENTS, _ADJUSTMENT_FIELDS, extras),
+    ):
+        if written:
+            await session.execute(
+                statement, [{**key, **{n: getattr(row, n) for n in names}} for row in written]
+            )
     return Written(totals, Rows(rows, extras))
 
 
