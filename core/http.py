@@ -204,14 +204,20 @@ async def _authenticate(
     row = (await session.execute(statement, {**credential.params, "slug": slug, "module": module})).first()
     if row is None:
         return None
-    scope[_MEMBERSHIP_KEY] = _Membership(  # type: ignore[literal-required]
+    scope[_MEMBERSHIP_KEY] = _membership(row, slug, module)  # type: ignore[literal-required]
+    return credential.user(row)
+
+
+def _membership(row: Any, slug: str, module: str | None) -> _Membership:
+    """The membership a ``_with_membership`` row holds (no row: the user is gone)."""
+    role = row.role if row is not None else None
+    return _Membership(
         slug,
         module,
-        row.Tenant if row.role else None,
-        row.role,
-        module is not None and row.module is not None,
+        row.Tenant if role else None,
+        role,
+        role is not None and module is not None and row.module is not None,
     )
-    return credential.user(row)
 
 
 def _has_body(headers: dict[str, str]) -> bool:
@@ -414,17 +420,8 @@ async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSess
         await session.close()
 
 
-# Built once (every tenant request runs one): the tenant, the user's role there and, for a module's
-# route, the module's switch, in one round trip.
-_TENANT_OF_USER = (
-    select(Tenant, TenantUser.role)
-    .join(TenantUser, TenantUser.tenant_id == Tenant.id)
-    .where(Tenant.slug == bindparam("slug"), TenantUser.user_id == bindparam("user_id"))
-    .execution_options(**all_tenants())
-)
-_TENANT_OF_USER_WITH_MODULE = _TENANT_OF_USER.add_columns(TenantModule.module).outerjoin(
-    TenantModule, (TenantModule.tenant_id == Tenant.id) & (TenantModule.module == bindparam("module"))
-)
+# The user by id, for ``_with_membership`` when the request's lookup did not find the membership.
+_USER_BY_ID = select(User.id, User.email, User.name).where(User.id == bindparam("user_id"))
 
 
 async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSession) -> TenantContext:
@@ -442,15 +439,9 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
     # has usually found it already (``_authenticate``).
     found = request.scope.get(_MEMBERSHIP_KEY)
     if not (isinstance(found, _Membership) and found.slug == slug and found.module == module):
-        statement = _TENANT_OF_USER if module is None else _TENANT_OF_USER_WITH_MODULE
-        row = (await db.execute(statement, {"slug": slug, "user_id": user.id, "module": module})).first()
-        found = _Membership(
-            slug,
-            module,
-            row.Tenant if row else None,
-            row.role if row else None,
-            module is not None and row is not None and row.module is not None,
-        )
+        statement = _with_membership(_USER_BY_ID, module is not None)
+        row = (await db.execute(statement, {"user_id": user.id, "slug": slug, "module": module})).first()
+        found = _membership(row, slug, module)
     if found.tenant is None or found.role is None:
         raise NotFoundException("no such tenant")
     if module is not None and not found.module_on:

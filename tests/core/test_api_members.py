@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core import http
 from tests.conftest import World
 
 
@@ -216,3 +218,23 @@ async def test_memberships_and_the_audit_log_page_by_time(
             if cursor is None:
                 break
         assert len(seen) >= expected and len(seen) == len(set(seen)), path
+
+
+@pytest.mark.parametrize("lookup", ["with the user", "by the tenant context"])
+async def test_roles_and_modules_decide_the_same_whoever_looks_them_up(
+    client: AsyncTestClient[Litestar], world: World, monkeypatch: pytest.MonkeyPatch, lookup: str
+) -> None:
+    """The user's lookup usually brings the membership in the tenant the path names; when it did
+    not (a route it does not recognise), the tenant context looks it up itself, with the same answers."""
+    if lookup == "by the tenant context":
+        monkeypatch.setattr(http, "_tenant_route", lambda scope: None)
+    mine, theirs = await world.coop(modules=("invoicing",)), await world.coop()
+    member = await world.join(mine, "member")
+    assert (await client.get(f"{mine.api}/parties", headers=mine.owner.headers)).status_code == 200
+    assert (await client.get(f"{theirs.api}/parties", headers=mine.owner.headers)).status_code == 404
+    assert (await client.get(f"{mine.api}/invoices", headers=mine.owner.headers)).status_code == 200
+    assert (await client.get(f"{theirs.api}/invoices", headers=theirs.owner.headers)).status_code == 404
+    created = await client.post(
+        f"{mine.api}/parties", json={"kind": "person", "name": "Not Allowed"}, headers=member.headers
+    )
+    assert created.status_code == 403, created.text
