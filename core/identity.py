@@ -40,8 +40,6 @@ __all__ = [
     "revoke_api_token",
     "session_credential",
     "token_credential",
-    "user_for_session",
-    "user_for_token",
     "verify_login",
 ]
 
@@ -195,14 +193,6 @@ async def find_user(session: AsyncSession, credential: Credential | None) -> Cur
         return None
     row = (await session.execute(credential.statement, credential.params)).first()
     return credential.user(row) if row else None
-
-
-async def user_for_session(session: AsyncSession, token: str, *, now: datetime) -> CurrentUser | None:
-    return await find_user(session, session_credential(token, now=now))
-
-
-async def user_for_token(session: AsyncSession, token: str) -> CurrentUser | None:
-    return await find_user(session, token_credential(token))
 
 
 async def create_api_token(session: AsyncSession, user_id: uuid.UUID, name: str) -> tuple[ApiToken, str]:

@@ -350,7 +350,7 @@ class ReportController(Controller):
                 "period": row.period,
                 "currency": row.currency,
                 "category": row.category,
-                "rate": _rate(row.rate),
+                "rate": plain_number(row.rate),
                 "taxable": _money(row.taxable, row.currency),
                 "tax": _money(row.tax, row.currency),
                 "documents": row.documents,
@@ -423,6 +423,3 @@ class ReportController(Controller):
                 "totals": {currency: _money(net, currency) for currency, net in sorted(totals.items())},
             }
         )
-
-
-_rate = plain_number

@@ -32,7 +32,6 @@ __all__ = [
     "names_of",
     "page",
     "parse_date",
-    "plain",
 ]
 
 CUSTOMER_CHOICES_LIMIT = 1000
@@ -89,10 +88,6 @@ def amount_text(value: Decimal, currency: str) -> str:
     return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
 
 
-plain = plain_number
-"""A decimal as people type it (``core.money.plain_number``)."""
-
-
 def is_overdue(document: Document, today: date) -> bool:
     return (
         document.kind == "invoice"
@@ -136,7 +131,7 @@ async def page(
         status=status,
         money=money,
         amount_text=amount_text,
-        plain=plain,
+        plain=plain_number,
         state_labels=STATE_LABELS,
         kind_labels=KIND_LABELS,
         vat_categories=VAT_CATEGORIES,

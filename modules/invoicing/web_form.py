@@ -12,13 +12,14 @@ from typing import Any
 from litestar import Request
 
 from core.errors import InvalidInput
+from core.money import plain_number
 from core.tenancy import check_currency
 from core.web.shell import field_errors
 from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
 from modules.invoicing.models import Document
 from modules.invoicing.services import documents as docs
 from modules.invoicing.services.documents import StoredAdjustment, StoredLine
-from modules.invoicing.web_common import parse_date, plain
+from modules.invoicing.web_common import parse_date
 
 __all__ = [
     "EditorForm",
@@ -333,20 +334,20 @@ def form_of(
     rows = [
         {
             "description": line.description,
-            "quantity": plain(line.quantity),
+            "quantity": plain_number(line.quantity),
             "unit": line.unit,
-            "unit_price": plain(line.unit_price),
-            "discount": plain(line.discount) if line.discount else "",
+            "unit_price": plain_number(line.unit_price),
+            "discount": plain_number(line.discount) if line.discount else "",
             "vat_category": line.vat_category,
-            "vat_rate": plain(line.vat_rate),
+            "vat_rate": plain_number(line.vat_rate),
             "exemption_reason": line.exemption_reason or "",
         }
         for line in lines
     ]
     kept = [
         {
-            "amount": plain(a.amount),
-            "vat_rate": plain(a.vat_rate),
+            "amount": plain_number(a.amount),
+            "vat_rate": plain_number(a.vat_rate),
             "is_charge": "yes" if a.is_charge else "",
             "reason": a.reason,
             "vat_category": a.vat_category,

@@ -103,9 +103,6 @@ def _amount(value: Decimal, currency: str) -> str:
     return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
 
 
-_plain = plain_number
-
-
 def _day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -208,12 +205,12 @@ async def lines_csv(
                         document.currency,
                         line.position,
                         _text(line.description),
-                        _plain(line.quantity),
+                        plain_number(line.quantity),
                         line.unit,
-                        _plain(line.unit_price),
-                        _plain(line.discount),
+                        plain_number(line.unit_price),
+                        plain_number(line.discount),
                         line.vat_category,
-                        _plain(line.vat_rate),
+                        plain_number(line.vat_rate),
                         _amount(line.net_amount, document.currency),
                     )
                 )
