@@ -1,4 +1,5 @@
-"""``python -m bench``: measure the API, invoicing and invoice PDFs, and print each part's table.
+"""``python -m bench``: measure the API, invoicing, invoice PDFs and the floor under create+issue,
+and print each part's table.
 
 ``BENCH_ONLY`` picks parts by name, comma-separated (``BENCH_ONLY=pdf``, ``BENCH_ONLY=api,pdf``);
 by default every part runs, in the order below.
@@ -9,7 +10,7 @@ import os
 import sys
 import time
 
-PARTS = {"pdf": "bench.pdf", "api": "bench.api", "invoicing": "bench.invoicing"}
+PARTS = {"pdf": "bench.pdf", "api": "bench.api", "invoicing": "bench.invoicing", "floor": "bench.floor"}
 
 wanted = [part.strip().lower() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
 unknown = [part for part in wanted if part not in PARTS]

@@ -48,6 +48,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process kind (CpuMeter)
 
     @property
     def requests(self) -> int:
@@ -56,6 +57,13 @@ class Result:
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    def cpu_per_request(self) -> str:
+        """Milliseconds of CPU per request by process kind, and their sum; empty when not measured."""
+        if not self.cpu or not self.requests:
+            return ""
+        parts = [f"{kind} {seconds / self.requests * 1000:.2f}" for kind, seconds in self.cpu.items()]
+        return f"{sum(self.cpu.values()) / self.requests * 1000:.2f} ms CPU ({', '.join(parts)})"
 
     def percentile(self, p: float) -> float:
         """The ``p``-th percentile latency in milliseconds (nearest rank)."""

@@ -25,6 +25,7 @@ from sqlalchemy import insert, text
 from bench.api import Result, _env_float
 from bench.server import (
     SLUG,
+    CpuMeter,
     Install,
     _coop,
     _env,
@@ -82,7 +83,8 @@ async def _create_and_issue(
 ) -> Result:
     """``clients`` loops of create+issue: two calls (POST a draft, POST its issue), or one call
     (POST with ``"issue": true``). The load generator is aiohttp, whose client costs a fraction of
-    httpx's CPU time: it shares the machine's cores with the server."""
+    httpx's CPU time: it shares the machine's cores with the server. The CPU each process kind spends
+    is measured too (``Result.cpu``)."""
     result = Result(install.backend, "create+issue (1 call)" if one_call else "create+issue", clients)
     api = f"{install.base_url}/api/v1/tenants/{install.tenant}/invoices"
     body = _invoice(customer_id)
@@ -125,7 +127,12 @@ async def _create_and_issue(
 
         if warmup > 0:
             await run(warmup, False)
+        meter = CpuMeter(install.pid)
+        meter.start()
         await run(seconds, True)
+        meter.stop()
+        if meter.available:
+            result.cpu = meter.seconds
     return result
 
 
@@ -292,6 +299,8 @@ def main() -> int:
             f"{r.backend:<10} {r.operation:<18} {r.clients:>7} {len(r.latencies):>7} {r.rate:>8.1f} "
             f"{r.percentile(50):>8.2f} {r.percentile(95):>8.2f} {r.errors:>6}"
         )
+        if r.cpu_per_request():
+            print(f"    per invoice: {r.cpu_per_request()}")
         if r.first_error:
             print(f"    first error: {r.first_error}")
     by = {(r.backend, r.operation, r.clients): r for r in results}

@@ -26,7 +26,7 @@ from core import parties, tenancy
 from core.db.engine import Database
 from core.settings import normalise_database_url
 
-__all__ = ["Install", "pg_scratch_database", "pg_unreachable_reason", "running_install"]
+__all__ = ["CpuMeter", "Install", "pg_scratch_database", "pg_unreachable_reason", "running_install", "serve"]
 
 COOP = str(Path(sys.executable).parent / "coop")
 PASSWORD = "bench password, long enough"  # noqa: S105 - a throwaway user of a scratch database
@@ -43,6 +43,53 @@ class Install:
     tenant: str
     token: str
     workers: int
+    pid: int = 0
+
+
+class CpuMeter:
+    """CPU seconds (user + system) spent by the server's processes, PostgreSQL's and this load generator
+    between ``start()`` and ``stop()``, read from ``/proc``: where the time of one request goes when all
+    three share the machine's cores. The server runs in a session of its own (``serve`` starts it so),
+    which tells its processes from the rest; PostgreSQL's are those named ``postgres``."""
+
+    KINDS = ("server", "postgresql", "load generator")
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.seconds = dict.fromkeys(self.KINDS, 0.0)
+        self._start: dict[str, float] = {}
+
+    def _read(self) -> dict[str, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        totals = dict.fromkeys(self.KINDS, 0.0)
+        own = os.times()
+        totals["load generator"] = own.user + own.system
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    name, _, rest = stat.read().rpartition(")")
+            except OSError:
+                continue  # gone meanwhile
+            fields = rest.split()
+            used = (int(fields[11]) + int(fields[12])) / ticks
+            if name.endswith("(postgres"):
+                totals["postgresql"] += used
+            elif int(fields[3]) == self.server_pid:  # the session id
+                totals["server"] += used
+        return totals
+
+    @property
+    def available(self) -> bool:
+        return self.server_pid > 0 and os.path.isdir(f"/proc/{self.server_pid}")
+
+    def start(self) -> None:
+        self._start = self._read()
+
+    def stop(self) -> None:
+        end = self._read()
+        self.seconds = {kind: end[kind] - self._start[kind] for kind in self.KINDS}
 
 
 def free_port() -> int:
@@ -178,20 +225,26 @@ def running_install(backend: str, database_url: str, *, workers: int, seed: int)
         _coop(env, "user", "grant", "--tenant", SLUG, "--email", EMAIL, "--role", "owner")
         asyncio.run(_seed_parties(database_url, seed))
 
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        log = var_dir / "server.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [COOP, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            _wait_healthy(process, base_url, log)
+        command = [COOP, "serve", "--host", "127.0.0.1", "--workers", str(workers), "--port"]
+        with serve(command, env, var_dir / "server.log") as (base_url, pid):
             token = _login_and_token(base_url)
-            yield Install(backend=backend, base_url=base_url, tenant=SLUG, token=token, workers=workers)
-        finally:
-            _stop(process)
+            yield Install(
+                backend=backend, base_url=base_url, tenant=SLUG, token=token, workers=workers, pid=pid
+            )
+
+
+@contextlib.contextmanager
+def serve(command: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """Run ``command`` plus a free port as a server in a session of its own, until it answers
+    ``/healthz``; yield its address and process id; stop it on exit."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_healthy(process, base_url, log)
+        yield base_url, process.pid
+    finally:
+        _stop(process)
