@@ -207,15 +207,17 @@ class Allocation(TenantScoped, Base):
 
 
 class Reminder(TenantScoped, Base):
-    """A reminder level sent for an overdue invoice (each level at most once)."""
+    """A reminder level of an overdue invoice (each level at most once): claimed by the run that sends
+    it (``claimed_at``), then marked sent (``sent_at``) once the mail server has taken it."""
 
     __tablename__ = "invoicing_reminder"
     __table_args__ = (_document_fk("document_id"),)
 
     document_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     level: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
     recipient: Mapped[str] = mapped_column(String(254), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RecurringPlan(TenantScoped, Base):

@@ -5,8 +5,14 @@ A tenant configures the days after the due date at which each reminder level is 
 one reminder: the level after the last one sent, once the invoice is overdue by that level's days and
 (so that a late first run does not send every level on consecutive days) the previous reminder is at
 least as old as the gap between the two levels. Levels are never skipped and never sent twice: the
-reminder row (primary key: invoice and level) is written in the transaction that sends the mail, so
-a failed mail records nothing and the next run sends it again.
+reminder row (primary key: invoice and level) is the claim on a level.
+
+No transaction is open while the mail server is talking: a run claims the level in a short transaction
+(the invoice locked, the row written with ``claimed_at``), commits, hands the mail to the server, then
+marks the row sent, moves the invoice's level and writes the audit entry in a second one. A mail the
+server refuses releases the claim (the next run sends it again). A run cut off between the two leaves
+a claim that is never marked sent: once older than ``CLAIM_EXPIRES``, the next run takes it over and
+sends the level again, since it cannot know whether the first mail left.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, mail
@@ -287,65 +293,68 @@ async def _candidates(session: AsyncSession, days: list[int], today: date) -> li
     return due
 
 
-async def _send_one(
+CLAIM_EXPIRES = timedelta(minutes=10)
+"""A claim older than this, not marked sent, belongs to a run that was cut off (a mail takes seconds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    claimed_at: datetime
+    message: EmailMessage
+
+
+async def _locked_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Document | None:
+    return await session.scalar(
+        select(Document)
+        .where(Document.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _claim(
     database: Database,
     tenant_id: uuid.UUID,
     due: _Due,
     *,
     config: mail.SmtpConfig,
     today: date,
-    actor_id: uuid.UUID | None,
-) -> bool:
-    """Send one reminder and record it in the same transaction; False when another run got there first.
-
-    Raises ``MailError`` when the server does not take it (and then nothing is recorded).
-    """
+    pdf: bytes | None,
+) -> _Claim | None:
+    """Claim the level and write its mail, in one short transaction; None when it is no longer due or
+    another run holds it."""
     assert due.email is not None
-    async with database.session(write=False, tenant_id=tenant_id) as reader:
-        issued = await reader.get_one(Document, (tenant_id, due.invoice_id))
-    pdf = await _invoice_pdf(database, issued)
     async with database.transaction(tenant_id=tenant_id) as session:
-        document = await session.scalar(
-            select(Document)
-            .where(Document.id == due.invoice_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        document = await _locked_invoice(session, due.invoice_id)
         if (
             document is None
             or document.state not in OPEN_STATES
             or document.balance <= 0
             or document.reminder_level != due.level - 1
         ):
-            return False
+            return None
+        now = utcnow()
+        held = await session.get(Reminder, (tenant_id, document.id, due.level), populate_existing=True)
+        if held is None:
+            claim = Reminder(document_id=document.id, level=due.level, recipient=due.email, claimed_at=now)
+            session.add(claim)
+        elif held.sent_at is None and (held.claimed_at is None or held.claimed_at < now - CLAIM_EXPIRES):
+            held.claimed_at, held.recipient = now, due.email  # its run was cut off: send it again
+        else:
+            return None
         tenant = await session.get_one(Tenant, tenant_id)
         customer = await session.get_one(Party, (tenant_id, document.customer_id))
         snapshot = document.snapshot or {}
         seller = str((snapshot.get("seller") or {}).get("name") or tenant.legal_name or tenant.name)
-        iban = snapshot.get("payment_iban") or tenant.iban
         subject, text = reminder_message(
             document,
             level=due.level,
             customer=customer.name,
             seller=seller,
-            iban=iban,
+            iban=snapshot.get("payment_iban") or tenant.iban,
             today=today,
             attached=pdf is not None,
         )
-        session.add(Reminder(document_id=document.id, level=due.level, recipient=due.email, sent_at=utcnow()))
-        document.reminder_level = due.level
-        await audit.record(
-            session,
-            actor_id=actor_id,
-            object_type="invoice",
-            object_id=document.id,
-            action="remind",
-            changes={"level": due.level, "recipient": due.email},
-        )
-        try:
-            await session.flush()
-        except IntegrityError:
-            return False  # this level was recorded by a concurrent run
         attachments = (
             [mail.Attachment(f"{document.number}.pdf", pdf, "application/pdf")] if pdf is not None else []
         )
@@ -357,7 +366,66 @@ async def _send_one(
             attachments=attachments,
             reply_to=tenant.email or None,
         )
-        await mail.send(config, message)
+    return _Claim(now, message)
+
+
+async def _settle_claim(
+    database: Database,
+    tenant_id: uuid.UUID,
+    due: _Due,
+    claim: _Claim,
+    *,
+    sent: bool,
+    actor_id: uuid.UUID | None,
+) -> None:
+    """Mark the claimed level sent (the invoice's level moves, the audit log says so), or release it."""
+    async with database.transaction(tenant_id=tenant_id) as session:
+        document = await _locked_invoice(session, due.invoice_id)
+        held = await session.get(Reminder, (tenant_id, due.invoice_id, due.level), populate_existing=True)
+        ours = held is not None and held.sent_at is None and held.claimed_at == claim.claimed_at
+        if document is None or held is None or not ours:
+            return  # another run took the claim over after it expired; that run records the level
+        if not sent:
+            await session.delete(held)
+            return
+        held.sent_at = utcnow()
+        document.reminder_level = max(document.reminder_level, due.level)
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            object_type="invoice",
+            object_id=document.id,
+            action="remind",
+            changes={"level": due.level, "recipient": held.recipient},
+        )
+
+
+async def _send_one(
+    database: Database,
+    tenant_id: uuid.UUID,
+    due: _Due,
+    *,
+    config: mail.SmtpConfig,
+    today: date,
+    actor_id: uuid.UUID | None,
+) -> bool:
+    """Send one reminder: claim it, mail it with no transaction open, record it; False when it is no
+    longer due or another run holds it.
+
+    Raises ``MailError`` when the server does not take it (and then the claim is released).
+    """
+    async with database.session(write=False, tenant_id=tenant_id) as reader:
+        issued = await reader.get_one(Document, (tenant_id, due.invoice_id))
+    pdf = await _invoice_pdf(database, issued)
+    claim = await _claim(database, tenant_id, due, config=config, today=today, pdf=pdf)
+    if claim is None:
+        return False
+    try:
+        await mail.send(config, claim.message)
+    except mail.MailError:
+        await _settle_claim(database, tenant_id, due, claim, sent=False, actor_id=actor_id)
+        raise
+    await _settle_claim(database, tenant_id, due, claim, sent=True, actor_id=actor_id)
     return True
 
 

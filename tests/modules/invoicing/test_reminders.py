@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -20,10 +22,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from core.cli import main
+from core.db.base import utcnow
 from core.db.engine import Database
 from core.settings import Settings
 from modules.invoicing.models import Document, Reminder
-from modules.invoicing.services.reminders import ReminderReport, send_due_reminders
+from modules.invoicing.services.reminders import CLAIM_EXPIRES, ReminderReport, send_due_reminders
 from modules.invoicing.services.settings import settings_for_change
 from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import invoice_body
@@ -33,14 +36,21 @@ TODAY = date.today()  # noqa: DTZ011 - the test co-ops live in UTC
 
 
 class Inbox:
-    """An SMTP handler that keeps every message it is given."""
+    """An SMTP handler that keeps every message it is given. Made ``slow``, it says when a message has
+    arrived and answers only once ``release`` is set, like a mail server that takes its time."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.slow = False
+        self.arrived = threading.Event()
+        self.release = threading.Event()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         parsed = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(parsed, EmailMessage)
+        if self.slow:
+            self.arrived.set()
+            await asyncio.to_thread(self.release.wait, 30)  # the server's own loop stays free
         self.messages.append((list(envelope.rcpt_tos), parsed))
         return "250 OK"
 
@@ -116,13 +126,13 @@ async def run(database: Database, settings: Settings, coop: Coop, today: date = 
 
 
 async def levels(database: Database, coop: Coop, invoice_id: str) -> list[int]:
-    """The reminder levels recorded for an invoice (and its reminder level agrees)."""
+    """The reminder levels recorded as sent for an invoice (and its reminder level agrees)."""
     async with database.session(write=False, tenant_id=coop.id) as session:
         found = list(
             (
                 await session.scalars(
                     select(Reminder.level)
-                    .where(Reminder.document_id == uuid.UUID(invoice_id))
+                    .where(Reminder.document_id == uuid.UUID(invoice_id), Reminder.sent_at.is_not(None))
                     .order_by(Reminder.level)
                 )
             ).all()
@@ -240,6 +250,61 @@ async def test_a_failed_mail_records_nothing_and_the_next_run_sends_it(
     assert [(r.number, r.level) for r in retried.sent] == [(bill["number"], 1)]
     assert len(smtp.inbox.messages) == 1
     assert await levels(database, coop, bill["id"]) == [1]
+
+
+async def test_while_a_slow_mail_server_takes_a_reminder_the_invoice_can_be_paid(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    """No transaction (no lock on the invoice, nor SQLite's write lock) waits on the mail server."""
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    smtp.inbox.slow = True
+    reports: list[ReminderReport] = []
+
+    async def remind() -> None:
+        reports.append(await run(database, settings, coop))
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(remind)
+        assert await anyio.to_thread.run_sync(smtp.inbox.arrived.wait, 30)
+        assert await levels(database, coop, bill["id"]) == []  # claimed, not yet sent
+        payment = {"invoice_id": bill["id"], "amount": "4.00", "date": TODAY.isoformat(), "method": "cash"}
+        with anyio.fail_after(10):
+            paid = await client.post(f"{coop.api}/payments", json=payment, headers=coop.owner.headers)
+        assert paid.status_code == 201, paid.text
+        assert smtp.inbox.messages == []  # the mail server is still holding the reminder
+        smtp.inbox.release.set()
+    assert [(r.number, r.level) for r in reports[0].sent] == [(bill["number"], 1)]
+    assert len(smtp.inbox.messages) == 1
+    assert await levels(database, coop, bill["id"]) == [1]
+    assert (await run(database, settings, coop)).sent == []
+
+
+async def test_a_reminder_whose_run_was_cut_off_is_sent_again_once_its_claim_expires(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    invoice_id = uuid.UUID(bill["id"])
+
+    async def claimed(minutes_ago: int) -> None:
+        """As if a run had claimed level 1 that long ago and stopped before the mail server answered."""
+        async with database.transaction(tenant_id=coop.id) as session:
+            held = await session.get(Reminder, (coop.id, invoice_id, 1))
+            if held is None:
+                held = Reminder(document_id=invoice_id, level=1, recipient="ap@slow-payer.test")
+                session.add(held)
+            held.claimed_at = utcnow() - timedelta(minutes=minutes_ago)
+
+    await claimed(1)
+    assert (await run(database, settings, coop)).sent == []  # another run may be sending it right now
+    assert smtp.inbox.messages == []
+    await claimed(int(CLAIM_EXPIRES.total_seconds() // 60) + 1)
+    report = await run(database, settings, coop)
+    assert [(r.number, r.level) for r in report.sent] == [(bill["number"], 1)]
+    assert len(smtp.inbox.messages) == 1
+    assert await levels(database, coop, bill["id"]) == [1]
+    assert (await run(database, settings, coop)).sent == []
 
 
 async def test_the_api_runs_reminders_for_bookkeepers_only(
