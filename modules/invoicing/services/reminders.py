@@ -160,7 +160,8 @@ class ReminderReport:
     today: date
     sent: list[ReminderOutcome] = field(default_factory=list)
     skipped: list[ReminderOutcome] = field(default_factory=list)
-    """Due, but not sendable (no e-mail address): reported on every run until fixed."""
+    """Due, but not sendable (no e-mail address): reported on every run until fixed; or being sent by
+    another run at the same moment."""
     failed: list[ReminderOutcome] = field(default_factory=list)
     """The mail server did not take it; nothing was recorded, the next run tries again."""
 
@@ -303,6 +304,10 @@ class _Claim:
     message: EmailMessage
 
 
+HELD = "another run is sending it"
+NOT_DUE = "no longer due"
+
+
 async def _locked_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Document | None:
     return await session.scalar(
         select(Document)
@@ -320,9 +325,9 @@ async def _claim(
     config: mail.SmtpConfig,
     today: date,
     pdf: bytes | None,
-) -> _Claim | None:
-    """Claim the level and write its mail, in one short transaction; None when it is no longer due or
-    another run holds it."""
+) -> _Claim | str | None:
+    """Claim the level and write its mail, in one short transaction; ``HELD`` when another run has
+    claimed it, None when it is no longer due."""
     assert due.email is not None
     async with database.transaction(tenant_id=tenant_id) as session:
         document = await _locked_invoice(session, due.invoice_id)
@@ -336,12 +341,14 @@ async def _claim(
         now = utcnow()
         held = await session.get(Reminder, (tenant_id, document.id, due.level), populate_existing=True)
         if held is None:
-            claim = Reminder(document_id=document.id, level=due.level, recipient=due.email, claimed_at=now)
-            session.add(claim)
-        elif held.sent_at is None and (held.claimed_at is None or held.claimed_at < now - CLAIM_EXPIRES):
-            held.claimed_at, held.recipient = now, due.email  # its run was cut off: send it again
-        else:
+            fresh = Reminder(document_id=document.id, level=due.level, recipient=due.email, claimed_at=now)
+            session.add(fresh)
+        elif held.sent_at is not None:
             return None
+        elif held.claimed_at is not None and held.claimed_at >= now - CLAIM_EXPIRES:
+            return HELD
+        else:
+            held.claimed_at, held.recipient = now, due.email  # its run was cut off: send it again
         tenant = await session.get_one(Tenant, tenant_id)
         customer = await session.get_one(Party, (tenant_id, document.customer_id))
         snapshot = document.snapshot or {}
@@ -378,15 +385,20 @@ async def _settle_claim(
     sent: bool,
     actor_id: uuid.UUID | None,
 ) -> None:
-    """Mark the claimed level sent (the invoice's level moves, the audit log says so), or release it."""
+    """Mark the claimed level sent (the invoice's level moves, the audit log says so), or release it.
+
+    A mail that went is recorded even when another run took the claim over meanwhile (this send outlived
+    ``CLAIM_EXPIRES``): that run's mail is then a second copy, and its outcome changes nothing. A refused
+    mail releases the claim only while it is still this run's.
+    """
     async with database.transaction(tenant_id=tenant_id) as session:
         document = await _locked_invoice(session, due.invoice_id)
         held = await session.get(Reminder, (tenant_id, due.invoice_id, due.level), populate_existing=True)
-        ours = held is not None and held.sent_at is None and held.claimed_at == claim.claimed_at
-        if document is None or held is None or not ours:
-            return  # another run took the claim over after it expired; that run records the level
+        if document is None or held is None or held.sent_at is not None:
+            return
         if not sent:
-            await session.delete(held)
+            if held.claimed_at == claim.claimed_at:
+                await session.delete(held)
             return
         held.sent_at = utcnow()
         document.reminder_level = max(document.reminder_level, due.level)
@@ -408,9 +420,9 @@ async def _send_one(
     config: mail.SmtpConfig,
     today: date,
     actor_id: uuid.UUID | None,
-) -> bool:
-    """Send one reminder: claim it, mail it with no transaction open, record it; False when it is no
-    longer due or another run holds it.
+) -> str | None:
+    """Send one reminder: claim it, mail it with no transaction open, record it. Returns None once sent,
+    ``HELD`` when another run is sending it, ``NOT_DUE`` when it no longer is (paid meanwhile, or sent).
 
     Raises ``MailError`` when the server does not take it (and then the claim is released).
     """
@@ -419,14 +431,16 @@ async def _send_one(
     pdf = await _invoice_pdf(database, issued)
     claim = await _claim(database, tenant_id, due, config=config, today=today, pdf=pdf)
     if claim is None:
-        return False
+        return NOT_DUE
+    if isinstance(claim, str):
+        return claim
     try:
         await mail.send(config, claim.message)
     except mail.MailError:
         await _settle_claim(database, tenant_id, due, claim, sent=False, actor_id=actor_id)
         raise
     await _settle_claim(database, tenant_id, due, claim, sent=True, actor_id=actor_id)
-    return True
+    return None
 
 
 async def send_due_reminders(
@@ -458,15 +472,17 @@ async def send_due_reminders(
             report.failed.append(_with(outcome, "not tried: the mail server failed repeatedly"))
             continue
         try:
-            sent = await _send_one(database, tenant_id, due, config=config, today=today, actor_id=actor_id)
+            unsent = await _send_one(database, tenant_id, due, config=config, today=today, actor_id=actor_id)
         except mail.MailError as exc:
             failures += 1
             log.warning("reminder %s for %s not sent: %s", due.level, due.number, exc.detail)
             report.failed.append(_with(outcome, exc.detail))
             continue
         failures = 0
-        if sent:
+        if unsent is None:
             report.sent.append(outcome)
+        elif unsent == HELD:
+            report.skipped.append(_with(outcome, HELD))
     return report
 
 

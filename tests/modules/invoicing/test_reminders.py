@@ -22,7 +22,6 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from core.cli import main
-from core.db.base import utcnow
 from core.db.engine import Database
 from core.settings import Settings
 from modules.invoicing.models import Document, Reminder
@@ -245,11 +244,23 @@ async def test_a_failed_mail_records_nothing_and_the_next_run_sends_it(
     assert [(r.number, r.level) for r in failed.failed] == [(bill["number"], 1)]
     assert "did not take the message" in failed.failed[0].reason
     assert await levels(database, coop, bill["id"]) == []
+    assert await claims(database, coop, bill["id"]) == []
     smtp.start()
     retried = await run(database, settings, coop)
     assert [(r.number, r.level) for r in retried.sent] == [(bill["number"], 1)]
     assert len(smtp.inbox.messages) == 1
     assert await levels(database, coop, bill["id"]) == [1]
+
+
+async def claims(database: Database, coop: Coop, invoice_id: str) -> list[int]:
+    """The reminder levels claimed for an invoice and not marked sent."""
+    async with database.session(write=False, tenant_id=coop.id) as session:
+        found = await session.scalars(
+            select(Reminder.level).where(
+                Reminder.document_id == uuid.UUID(invoice_id), Reminder.sent_at.is_(None)
+            )
+        )
+        return list(found.all())
 
 
 async def test_while_a_slow_mail_server_takes_a_reminder_the_invoice_can_be_paid(
@@ -280,29 +291,55 @@ async def test_while_a_slow_mail_server_takes_a_reminder_the_invoice_can_be_paid
     assert (await run(database, settings, coop)).sent == []
 
 
+async def test_two_runs_at_once_send_one_reminder(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    smtp.inbox.slow = True
+    reports: list[ReminderReport] = []
+
+    async def remind() -> None:
+        reports.append(await run(database, settings, coop))
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(remind)
+        assert await anyio.to_thread.run_sync(smtp.inbox.arrived.wait, 30)
+        meanwhile = await run(database, settings, coop)
+        assert meanwhile.sent == []
+        assert [(r.number, r.level, r.reason) for r in meanwhile.skipped] == [
+            (bill["number"], 1, "another run is sending it")
+        ]
+        smtp.inbox.release.set()
+    assert [(r.number, r.level) for r in reports[0].sent] == [(bill["number"], 1)]
+    assert len(smtp.inbox.messages) == 1
+    assert await levels(database, coop, bill["id"]) == [1]
+
+
 async def test_a_reminder_whose_run_was_cut_off_is_sent_again_once_its_claim_expires(
     client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
 ) -> None:
     buyer = await customer(client, coop, email="ap@slow-payer.test")
     bill = await overdue_invoice(client, coop, buyer, days=9)
-    invoice_id = uuid.UUID(bill["id"])
+    smtp.inbox.slow = True
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(run, database, settings, coop)
+        assert await anyio.to_thread.run_sync(smtp.inbox.arrived.wait, 30)
+        tasks.cancel_scope.cancel()  # the run stops as soon as the mail server has answered
+        smtp.inbox.release.set()
+    assert len(smtp.inbox.messages) == 1  # the mail went, but the run did not live to record it
+    assert await levels(database, coop, bill["id"]) == []
+    assert await claims(database, coop, bill["id"]) == [1]
 
-    async def claimed(minutes_ago: int) -> None:
-        """As if a run had claimed level 1 that long ago and stopped before the mail server answered."""
-        async with database.transaction(tenant_id=coop.id) as session:
-            held = await session.get(Reminder, (coop.id, invoice_id, 1))
-            if held is None:
-                held = Reminder(document_id=invoice_id, level=1, recipient="ap@slow-payer.test")
-                session.add(held)
-            held.claimed_at = utcnow() - timedelta(minutes=minutes_ago)
-
-    await claimed(1)
-    assert (await run(database, settings, coop)).sent == []  # another run may be sending it right now
-    assert smtp.inbox.messages == []
-    await claimed(int(CLAIM_EXPIRES.total_seconds() // 60) + 1)
-    report = await run(database, settings, coop)
-    assert [(r.number, r.level) for r in report.sent] == [(bill["number"], 1)]
-    assert len(smtp.inbox.messages) == 1
+    held = await run(database, settings, coop)
+    assert (held.sent, [r.reason for r in held.skipped]) == ([], ["another run is sending it"])
+    async with database.transaction(tenant_id=coop.id) as session:  # ten minutes and more go by
+        claim = await session.get_one(Reminder, (coop.id, uuid.UUID(bill["id"]), 1))
+        assert claim.claimed_at is not None
+        claim.claimed_at -= CLAIM_EXPIRES + timedelta(seconds=1)
+    again = await run(database, settings, coop)
+    assert [(r.number, r.level) for r in again.sent] == [(bill["number"], 1)]
+    assert len(smtp.inbox.messages) == 2  # sent again: nobody could know the first one had left
     assert await levels(database, coop, bill["id"]) == [1]
     assert (await run(database, settings, coop)).sent == []
 
