@@ -20,24 +20,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from bench.api import Result, _env_float
 from bench.invoicing import DEFAULT_PG_URL, _create_and_issue, _install, _prepare
-from bench.server import Install, pg_scratch_database, pg_unreachable_reason, serve
+from bench.server import Install, pg_scratch_database, pg_unreachable_reason, plain_url, serve
 
 CLIENT_COUNTS = (1, 16)
 TARGET = 500  # invoices created+issued per second at 16 clients, the issue's target
 SERIES = "floor"
 
 
-def _plain(url: str) -> str:
-    """``url`` as libpq and asyncpg take it (no SQLAlchemy driver name)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def _counter(url: str) -> None:
-    with psycopg.connect(_plain(url), autocommit=True) as connection:
+    with psycopg.connect(plain_url(url), autocommit=True) as connection:
         connection.execute(
             "INSERT INTO sequence_counter (tenant_id, series, period, value) "
             "SELECT id, %s, '', 0 FROM tenant",
@@ -56,7 +50,7 @@ def _row(name: str, result: Result) -> str:
 @contextlib.contextmanager
 def _servers(url: str, install: Install) -> Iterator[list[tuple[str, Install]]]:
     """Coopstack's server, the floor through asyncpg and the floor through SQLAlchemy, all serving."""
-    env = {**os.environ, "FLOOR_DATABASE_URL": _plain(url), "FLOOR_SERIES": SERIES}
+    env = {**os.environ, "FLOOR_DATABASE_URL": plain_url(url), "FLOOR_SERIES": SERIES}
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     command = [uvicorn, "bench.floor_app:app", "--host", "127.0.0.1", "--workers", str(install.workers)]
     command += ["--log-level", "warning", "--port"]

@@ -127,7 +127,7 @@ async def _create_and_issue(
 
         if warmup > 0:
             await run(warmup, False)
-        meter = CpuMeter(install.pid)
+        meter = CpuMeter(install.pid, install.postmaster)
         meter.start()
         await run(seconds, True)
         meter.stop()

@@ -26,7 +26,16 @@ from core import parties, tenancy
 from core.db.engine import Database
 from core.settings import normalise_database_url
 
-__all__ = ["CpuMeter", "Install", "pg_scratch_database", "pg_unreachable_reason", "running_install", "serve"]
+__all__ = [
+    "CpuMeter",
+    "Install",
+    "pg_scratch_database",
+    "pg_unreachable_reason",
+    "plain_url",
+    "postmaster_pid",
+    "running_install",
+    "serve",
+]
 
 COOP = str(Path(sys.executable).parent / "coop")
 PASSWORD = "bench password, long enough"  # noqa: S105 - a throwaway user of a scratch database
@@ -44,52 +53,76 @@ class Install:
     token: str
     workers: int
     pid: int = 0
+    postmaster: int = 0  # the local PostgreSQL server's process id (CpuMeter), 0 when none
 
 
 class CpuMeter:
-    """CPU seconds (user + system) spent by the server's processes, PostgreSQL's and this load generator
-    between ``start()`` and ``stop()``, read from ``/proc``: where the time of one request goes when all
-    three share the machine's cores. The server runs in a session of its own (``serve`` starts it so),
-    which tells its processes from the rest; PostgreSQL's are those named ``postgres``."""
+    """CPU seconds (user + system) spent by the server's processes, the PostgreSQL cluster's and this
+    load generator between ``start()`` and ``stop()``, read from ``/proc``: where the time of one request
+    goes when all three share the machine's cores. The server runs in a session of its own (``serve``
+    starts it so), which tells its processes from the rest; the cluster's are the postmaster and its
+    children (``postmaster_pid``). Each process counts what it spent between the two readings; one
+    that ended meanwhile is left out."""
 
-    KINDS = ("server", "postgresql", "load generator")
-
-    def __init__(self, server_pid: int) -> None:
+    def __init__(self, server_pid: int, postmaster_pid: int = 0) -> None:
         self.server_pid = server_pid
-        self.seconds = dict.fromkeys(self.KINDS, 0.0)
-        self._start: dict[str, float] = {}
+        self.postmaster_pid = postmaster_pid
+        self.seconds: dict[str, float] = {}
+        self._start: dict[int, float] = {}
+        self._own = 0.0
 
-    def _read(self) -> dict[str, float]:
+    def _kind(self, pid: int, parent: int, session: int) -> str | None:
+        if self.postmaster_pid and self.postmaster_pid in (pid, parent):
+            return "postgresql"
+        return "server" if session == self.server_pid else None
+
+    def _read(self) -> dict[int, tuple[str, float]]:
         ticks = os.sysconf("SC_CLK_TCK")
-        totals = dict.fromkeys(self.KINDS, 0.0)
-        own = os.times()
-        totals["load generator"] = own.user + own.system
+        found = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == os.getpid():
                 continue
             try:
                 with open(f"/proc/{entry}/stat") as stat:
-                    name, _, rest = stat.read().rpartition(")")
+                    fields = stat.read().rpartition(")")[2].split()
             except OSError:
                 continue  # gone meanwhile
-            fields = rest.split()
-            used = (int(fields[11]) + int(fields[12])) / ticks
-            if name.endswith("(postgres"):
-                totals["postgresql"] += used
-            elif int(fields[3]) == self.server_pid:  # the session id
-                totals["server"] += used
-        return totals
+            kind = self._kind(int(entry), int(fields[1]), int(fields[3]))  # parent, session id
+            if kind is not None:
+                found[int(entry)] = (kind, (int(fields[11]) + int(fields[12])) / ticks)  # user + system
+        return found
+
+    @staticmethod
+    def _own_seconds() -> float:
+        own = os.times()
+        return own.user + own.system
 
     @property
     def available(self) -> bool:
         return self.server_pid > 0 and os.path.isdir(f"/proc/{self.server_pid}")
 
     def start(self) -> None:
-        self._start = self._read()
+        self._start = {pid: seconds for pid, (_, seconds) in self._read().items()}
+        self._own = self._own_seconds()
 
     def stop(self) -> None:
-        end = self._read()
-        self.seconds = {kind: end[kind] - self._start[kind] for kind in self.KINDS}
+        kinds = ["server", "postgresql"] if self.postmaster_pid else ["server"]
+        self.seconds = dict.fromkeys(kinds, 0.0)
+        for pid, (kind, seconds) in self._read().items():
+            self.seconds[kind] += seconds - self._start.get(pid, 0.0)
+        self.seconds["load generator"] = self._own_seconds() - self._own
+
+
+def postmaster_pid(database_url: str) -> int:
+    """The process id of the PostgreSQL server behind ``database_url`` when it runs on this machine
+    (the parent of the backend serving a connection), else 0."""
+    with psycopg.connect(plain_url(database_url)) as connection:
+        row = connection.execute("SELECT pg_backend_pid()").fetchone()
+    try:
+        with open(f"/proc/{row[0] if row else 0}/stat") as stat:
+            return int(stat.read().rpartition(")")[2].split()[1])
+    except OSError:
+        return 0  # a server on another machine
 
 
 def free_port() -> int:
@@ -98,7 +131,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _admin_url(server_url: str) -> str:
+def plain_url(server_url: str) -> str:
+    """``server_url`` as libpq and asyncpg take it (no SQLAlchemy driver name)."""
     url = make_url(normalise_database_url(server_url))
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -106,7 +140,7 @@ def _admin_url(server_url: str) -> str:
 def pg_unreachable_reason(server_url: str) -> str | None:
     """None when the PostgreSQL server answers, else why not."""
     try:
-        with psycopg.connect(_admin_url(server_url), connect_timeout=3) as conn:
+        with psycopg.connect(plain_url(server_url), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any failure means "skip this backend"
         return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
@@ -116,7 +150,7 @@ def pg_unreachable_reason(server_url: str) -> str | None:
 @contextlib.contextmanager
 def pg_scratch_database(server_url: str) -> Iterator[str]:
     """A fresh database on the server of ``server_url`` (its plain URL), dropped afterwards."""
-    admin = _admin_url(server_url)
+    admin = plain_url(server_url)
     name = f"coop_bench_{secrets.token_hex(4)}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -228,9 +262,8 @@ def running_install(backend: str, database_url: str, *, workers: int, seed: int)
         command = [COOP, "serve", "--host", "127.0.0.1", "--workers", str(workers), "--port"]
         with serve(command, env, var_dir / "server.log") as (base_url, pid):
             token = _login_and_token(base_url)
-            yield Install(
-                backend=backend, base_url=base_url, tenant=SLUG, token=token, workers=workers, pid=pid
-            )
+            postmaster = postmaster_pid(database_url) if backend == "postgresql" else 0
+            yield Install(backend, base_url, SLUG, token, workers, pid=pid, postmaster=postmaster)
 
 
 @contextlib.contextmanager
