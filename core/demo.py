@@ -1,8 +1,10 @@
-"""The demo co-op: a tenant, three users and a handful of member businesses. Idempotent."""
+"""The demo co-op: a tenant, three users, a handful of member businesses and each module's sample data
+(``Module.demo``). Idempotent."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -65,7 +67,7 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, 
                             "kind": kind,
                             "name": name,
                             "vat_id": vat,
-                            "email": f"{name.split()[0].lower()}@example.coop",
+                            "email": f"{name.split()[0].lower()}@members.test",  # .test: never delivered
                             "address": {"line1": "1 Market Street", "city": city, "country": country},
                         },
                         actor_id=None,
@@ -94,6 +96,10 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, 
                 if module.name not in enabled and all(d in enabled for d in module.depends):
                     await tenancy.enable_module(session, registry, module.name, actor_id=None)
                     enabled.add(module.name)
+            today = datetime.now(ZoneInfo(tenant.timezone)).date()
+            for module in registry:
+                if module.demo is not None and module.name in enabled:
+                    await module.demo(session, today)
     finally:
         await database.dispose()
     return [(email, DEMO_PASSWORD, role) for email, _, role in USERS]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,7 @@ class Module:
     services: Mapping[str, Any] = field(default_factory=dict)
     cli: click.Group | None = None
     daily_jobs: tuple[DailyJob, ...] = ()
+    demo: Callable[[AsyncSession, date], Awaitable[None]] | None = None
+    """Sample data for the demo co-op (``coop demo``, run by ``make run``): ``demo(session, today)``
+    runs in the demo's transaction, tenant set, once the module is on; it finds its own data already
+    there on later runs and then adds nothing."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from core.module import DailyJob, Module, NavEntry, Permission
 from modules.invoicing.api import InvoiceController
 from modules.invoicing.cli import invoicing as invoicing_cli
+from modules.invoicing.demo import seed_demo
 from modules.invoicing.extra_api import (
     ExchangeController,
     InvoiceActionsController,
@@ -56,6 +57,7 @@ MODULE = Module(
     ],
     cli=invoicing_cli,
     daily_jobs=(DailyJob("recurring", daily_recurring), DailyJob("reminders", daily_reminders)),
+    demo=seed_demo,
     templates=HERE / "templates",
     pages=INVOICE_PAGES,
     nav=(

@@ -1,0 +1,117 @@
+"""Sample invoices for the demo co-op (``coop demo``, run by ``make run``): one of each state a
+bookkeeper meets (paid, partly paid and overdue, overdue with a reminder due, current, a draft, a quote
+and a credit note), so that the list, the customer pages, the reports and a reminder run show something
+on first start. Added once: a co-op that has any invoicing document gets nothing more."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import Party
+from modules.invoicing.models import Document
+from modules.invoicing.services.documents import (
+    DraftInput,
+    create_draft,
+    credit_invoice,
+    issue_document,
+    parse_line,
+)
+from modules.invoicing.services.payments import PaymentInput, record_payment
+
+__all__ = ["seed_demo"]
+
+
+def _line(
+    description: str, quantity: str, unit: str, price: str, rate: str, category: str = "S"
+) -> dict[str, str]:
+    return {
+        "description": description,
+        "quantity": quantity,
+        "unit": unit,
+        "unit_price": price,
+        "vat_rate": rate,
+        "vat_category": category,
+    }
+
+
+VAN = _line("Shared delivery van: monthly share", "1", "C62", "180.00", "20")
+FLOUR = _line("Organic T65 flour", "250", "KGM", "1.85", "5.5")
+BOOKS = _line("Bookkeeping support", "6", "HUR", "45.00", "20")
+STALL = _line("Market stall, Saturday", "4", "C62", "35.00", "20")
+FLYERS = _line("A5 flyers, two colours", "2000", "C62", "0.045", "20")
+REPAIRS = _line("Cargo bike servicing", "3", "C62", "95.00", "0", "AE")  # reverse charge: a German member
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    customer: int  # index in the demo co-op's organisations, by name
+    days_ago: int  # issue date
+    lines: tuple[dict[str, Any], ...]
+    paid: tuple[int, str] | None = None  # days ago, amount
+    kind: str = "invoice"
+    issued: bool = True
+
+
+SAMPLES = (
+    _Sample(1, 95, (VAN, FLOUR), paid=(62, "all")),
+    _Sample(0, 70, (REPAIRS,), paid=(31, "100.00")),  # partly paid, overdue
+    _Sample(1, 45, (BOOKS, STALL)),  # 15 days overdue: its first reminder is due
+    _Sample(2, 12, (FLYERS,)),  # current
+    _Sample(1, 0, (VAN,), issued=False),  # a draft
+    _Sample(2, 3, (FLYERS, BOOKS), kind="quote", issued=False),
+)
+
+
+async def seed_demo(session: AsyncSession, today: date) -> None:
+    """The samples above, in the demo co-op's session; nothing when it has invoicing documents."""
+    if await session.scalar(select(Document.id).limit(1)) is not None:
+        return
+    customers = list(
+        (
+            await session.scalars(select(Party.id).where(Party.kind == "organisation").order_by(Party.name))
+        ).all()
+    )
+    if not customers:
+        return
+    first_paid: uuid.UUID | None = None
+    for sample in SAMPLES:
+        issue_date = today - timedelta(days=sample.days_ago)
+        data = DraftInput(
+            customer_id=customers[sample.customer % len(customers)],
+            kind=sample.kind,
+            issue_date=issue_date,
+            lines=[parse_line(line, index) for index, line in enumerate(sample.lines)],
+        )
+        draft = await create_draft(session, data, today=today, actor_id=None)
+        if not sample.issued:
+            continue
+        document = await issue_document(
+            session, draft.document.id, today=today, actor_id=None, rows=draft.rows
+        )
+        if sample.paid is not None:
+            days_ago, amount = sample.paid
+            payment = PaymentInput(
+                amount=document.amount_due if amount == "all" else Decimal(amount),
+                received_on=today - timedelta(days=days_ago),
+                method="bank_transfer",
+                invoice_id=document.id,
+                reference=f"Transfer {document.number}",
+            )
+            await record_payment(session, payment, today=today, actor_id=None)
+            first_paid = first_paid or document.id
+    if first_paid is not None:  # the van share was billed once too often: credit that line
+        await credit_invoice(
+            session,
+            first_paid,
+            [parse_line(VAN, 0)],
+            today=today,
+            reason="Van share billed twice",
+            actor_id=None,
+        )
