@@ -12,13 +12,14 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.lookup import fetch
 from core.errors import InvalidInput
 from core.idempotency import idempotent
 from core.tenancy import TenantContext
 from modules.invoicing.api import KINDS, _scope, stored_file
 from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.schemas import AdjustmentIn, LineIn, document_out
-from modules.invoicing.services import exchange, quotes, recurring, sending
+from modules.invoicing.services import exchange, quotes, recurring, reminders, sending
 from modules.invoicing.services import settings as invoicing_settings
 from modules.invoicing.services.documents import lines_of
 from modules.invoicing.services.settings import SettingsPatch, get_settings, settings_out
@@ -37,6 +38,13 @@ class SendIn(msgspec.Struct, forbid_unknown_fields=True):
     """Addresses to send to instead of the customer's."""
     message: str | None = None
     """A few words added to the standard text."""
+
+
+class RemindersIn(msgspec.Struct, forbid_unknown_fields=True):
+    paused: bool
+    """True stops the invoice's reminders (while it is disputed, say); false lets them go out again."""
+    reason: str = ""
+    """Why, for the audit log."""
 
 
 class RecurringIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -139,6 +147,44 @@ class InvoiceActionsController(Controller):
         out = document_out(sent.document)
         out["sent_to"] = list(sent.recipients)
         return out
+
+    @get("/{document_id:uuid}/reminders", opt={"permission": "invoicing.view"})
+    async def reminders_of(
+        self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+    ) -> dict[str, Any]:
+        """The reminders sent for an invoice, and whether more may go out."""
+        document = await fetch(db, Document, document_id, what="invoice")
+        return await _reminders_out(db, document)
+
+    @post("/{document_id:uuid}/reminders", opt={"permission": "invoicing.issue"}, status_code=200)
+    async def pause_or_resume_reminders(
+        self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID, data: RemindersIn
+    ) -> dict[str, Any]:
+        """Pause (``"paused": true``) or resume an unpaid invoice's reminders, with an optional
+        ``reason`` kept in the audit log. A paid, draft or credited invoice is 409."""
+        document = await reminders.pause_reminders(
+            db, document_id, paused=data.paused, reason=data.reason, actor_id=ctx.user_id
+        )
+        out = await _reminders_out(db, document)
+        await db.commit()
+        return out
+
+
+async def _reminders_out(db: AsyncSession, document: Document) -> dict[str, Any]:
+    sent = await reminders.reminders_sent(db, document.id)
+    return {
+        "invoice_id": str(document.id),
+        "reminder_level": document.reminder_level,
+        "reminders_paused": document.reminders_paused,
+        "sent": [
+            {
+                "level": r.level,
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                "recipient": r.recipient,
+            }
+            for r in sent
+        ],
+    }
 
 
 def plan_out(plan: RecurringPlan) -> dict[str, Any]:

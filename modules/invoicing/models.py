@@ -7,7 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Amount, Base, TenantScoped, new_id, utcnow
@@ -107,6 +117,8 @@ class Document(TenantScoped, Base):
     issued_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     reminder_level: Mapped[int] = mapped_column(Integer, default=0)
+    reminders_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """No reminder goes out while set (an invoice in dispute, say); the bookkeeper sets and clears it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

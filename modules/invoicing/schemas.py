@@ -125,6 +125,8 @@ def document_out(
         "balance": _amount(document.balance, document.currency),
         "issued_at": document.issued_at.isoformat() if document.issued_at else None,
         "sent_at": document.sent_at.isoformat() if document.sent_at else None,
+        "reminder_level": document.reminder_level,
+        "reminders_paused": document.reminders_paused,
     }
     if lines is not None:
         out["lines"] = [

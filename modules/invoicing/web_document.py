@@ -25,6 +25,8 @@ from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.services import documents as docs
 from modules.invoicing.services import payments, quotes, sending
 from modules.invoicing.services.documents import StoredAdjustment, StoredLine
+from modules.invoicing.services.payments import OPEN_STATES
+from modules.invoicing.services.reminders import pause_reminders, reminders_sent
 from modules.invoicing.snapshot import snapshot_from_json
 from modules.invoicing.web_common import amount_text, page, parse_date
 
@@ -140,6 +142,8 @@ async def _document_page(
         credit_form=credit_form or {},
         credit_errors=credit_errors or {},
         credit_rates=[_rate_key(b.category, b.rate) for b in totals.breakdown],
+        reminders=await reminders_sent(db, document.id) if staff and document.kind == "invoice" else [],
+        open_states=OPEN_STATES,
     )
 
 
@@ -175,6 +179,27 @@ async def issue_invoice(
     number = document.number
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices/{document_id}", notice=f"Issued as {number}.")
+
+
+@post("/invoices/{document_id:uuid}/reminders", opt={"permission": "invoicing.issue"})
+async def pause_or_resume_reminders(
+    request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+) -> Response[Any]:
+    """Pause an unpaid invoice's reminders (with a reason for the audit log), or resume them."""
+    form = await form_data(request)
+    paused = form.get("paused") == "true"
+    try:
+        await pause_reminders(
+            db, document_id, paused=paused, reason=form.get("reason", ""), actor_id=ctx.user_id
+        )
+    except DomainError as exc:
+        await db.rollback()
+        return await _document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+    await db.commit()
+    notice = (
+        "Reminders are paused for this invoice." if paused else "Reminders go out again for this invoice."
+    )
+    return redirect(request, f"/t/{ctx.slug}/invoices/{document_id}#reminders", notice=notice)
 
 
 @post("/invoices/{document_id:uuid}/credit", opt={"permission": "invoicing.issue"})
@@ -467,4 +492,5 @@ DOCUMENT_PAGES = [
     record_payment,
     send_invoice,
     convert_quote,
+    pause_or_resume_reminders,
 ]

@@ -33,17 +33,22 @@ from core import audit, mail
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.tenancy import all_tenants
+from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Party, Tenant, TenantModule
 from core.money import format_money
 from core.settings import Settings
+from core.text import check_text
 from modules.invoicing.models import Document, Reminder
 from modules.invoicing.services.payments import OPEN_STATES
 from modules.invoicing.services.settings import get_settings
 
 __all__ = [
+    "CLAIM_EXPIRES",
     "ReminderOutcome",
     "ReminderReport",
+    "pause_reminders",
     "reminder_message",
+    "reminders_sent",
     "send_due_reminders",
     "tenants_with_invoicing",
 ]
@@ -283,6 +288,7 @@ async def _candidates(session: AsyncSession, days: list[int], today: date) -> li
             Document.amount_due > Document.amount_settled,
             Document.due_date <= today - timedelta(days=days[0]),
             Document.reminder_level < len(days),
+            Document.reminders_paused.is_(False),
         )
         .order_by(Document.due_date, Document.id)
     )
@@ -335,6 +341,7 @@ async def _claim(
             document is None
             or document.state not in OPEN_STATES
             or document.balance <= 0
+            or document.reminders_paused
             or document.reminder_level != due.level - 1
         ):
             return None
@@ -441,6 +448,42 @@ async def _send_one(
         raise
     await _settle_claim(database, tenant_id, due, claim, sent=True, actor_id=actor_id)
     return None
+
+
+async def pause_reminders(
+    session: AsyncSession, invoice_id: uuid.UUID, *, paused: bool, reason: str, actor_id: uuid.UUID | None
+) -> Document:
+    """Stop (``paused``) or start again the reminders of one unpaid invoice, with the reason in the
+    audit log; asking for the state it is already in changes nothing. The caller commits."""
+    reason = check_text(reason, "reason").strip()
+    if len(reason) > 500:
+        raise InvalidInput.field("reason", "must be at most 500 characters")
+    document = await _locked_invoice(session, invoice_id)
+    if document is None:
+        raise NotFound("no such invoice")
+    if document.kind != "invoice" or document.state not in OPEN_STATES:
+        raise Conflict("only an issued invoice that is not paid gets reminders")
+    if document.reminders_paused != paused:
+        document.reminders_paused = paused
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            object_type="invoice",
+            object_id=document.id,
+            action="pause_reminders" if paused else "resume_reminders",
+            changes={"reason": reason} if reason else {},
+        )
+    return document
+
+
+async def reminders_sent(session: AsyncSession, invoice_id: uuid.UUID) -> list[Reminder]:
+    """The reminders sent for an invoice, first level first."""
+    found = await session.scalars(
+        select(Reminder)
+        .where(Reminder.document_id == invoice_id, Reminder.sent_at.is_not(None))
+        .order_by(Reminder.level)
+    )
+    return list(found.all())
 
 
 async def send_due_reminders(

@@ -29,6 +29,7 @@ from modules.invoicing.services.reminders import CLAIM_EXPIRES, ReminderReport, 
 from modules.invoicing.services.settings import settings_for_change
 from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import invoice_body
+from tests.modules.invoicing.test_pages import log_in, submit, text_of
 
 Client = AsyncTestClient[Litestar]
 TODAY = date.today()  # noqa: DTZ011 - the test co-ops live in UTC
@@ -342,6 +343,104 @@ async def test_a_reminder_whose_run_was_cut_off_is_sent_again_once_its_claim_exp
     assert len(smtp.inbox.messages) == 2  # sent again: nobody could know the first one had left
     assert await levels(database, coop, bill["id"]) == [1]
     assert (await run(database, settings, coop)).sent == []
+
+
+async def test_a_disputed_invoice_gets_no_reminder_until_its_reminders_are_resumed(
+    client: Client, coop: Coop, world: World, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    disputed = await overdue_invoice(client, coop, buyer, days=9)
+    other = await overdue_invoice(client, coop, buyer, days=9)
+    url = f"{coop.api}/invoices/{disputed['id']}/reminders"
+    pause = {"paused": True, "reason": "The customer disputes line 1"}
+    paused = await client.post(url, json=pause, headers=coop.owner.headers)
+    assert paused.status_code == 200, paused.text
+    assert paused.json() == {
+        "invoice_id": disputed["id"],
+        "reminder_level": 0,
+        "reminders_paused": True,
+        "sent": [],
+    }
+    assert (await client.post(url, json=pause, headers=coop.owner.headers)).status_code == 200  # no change
+
+    report = await run(database, settings, coop)
+    assert [r.number for r in report.sent] == [other["number"]]
+    assert await levels(database, coop, disputed["id"]) == []
+    read = await client.get(f"{coop.api}/invoices/{disputed['id']}", headers=coop.owner.headers)
+    assert read.json()["reminders_paused"] is True
+
+    resumed = await client.post(url, json={"paused": False}, headers=coop.owner.headers)
+    assert resumed.status_code == 200, resumed.text
+    assert [r.number for r in (await run(database, settings, coop)).sent] == [disputed["number"]]
+    history = await client.get(url, headers=coop.owner.headers)
+    assert history.status_code == 200, history.text
+    assert history.json()["reminder_level"] == 1
+    assert [(r["level"], r["recipient"]) for r in history.json()["sent"]] == [(1, "ap@slow-payer.test")]
+
+    audit = await client.get(
+        f"{coop.api}/audit", params={"object_id": disputed["id"]}, headers=coop.owner.headers
+    )
+    actions = [(e["action"], e["changes"]) for e in reversed(audit.json()["items"])]
+    assert ("pause_reminders", {"reason": "The customer disputes line 1"}) in actions
+    assert actions.index(("resume_reminders", {})) > actions.index(
+        ("pause_reminders", {"reason": "The customer disputes line 1"})
+    )
+
+
+async def test_a_bookkeeper_pauses_and_resumes_reminders_from_the_invoice_page(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=30)
+    await run(database, settings, coop)  # level 1 goes out
+    page = f"/t/{coop.slug}/invoices/{bill['id']}"
+    await log_in(client, coop.owner)
+    shown = text_of(await client.get(page))
+    assert "Reminders Level Sent To 1 " in shown and "ap@slow-payer.test" in shown
+    paused = await submit(client, f"{page}/reminders", {"paused": "true", "reason": "Disputed"})
+    assert paused.status_code == 303, paused.text
+    shown = text_of(await client.get(page))
+    assert "Reminders are paused for this invoice." in shown
+    assert "Paused: no reminder goes out for this invoice" in shown and "Resume reminders" in shown
+    assert (await run(database, settings, coop, TODAY + timedelta(days=30))).sent == []
+    resumed = await submit(client, f"{page}/reminders", {"paused": "false"})
+    assert resumed.status_code == 303, resumed.text
+    assert "Pause reminders" in text_of(await client.get(page))
+    again = await run(database, settings, coop, TODAY + timedelta(days=30))
+    assert [(r.number, r.level) for r in again.sent] == [(bill["number"], 2)]
+
+
+async def test_only_an_unpaid_issued_invoice_has_reminders_to_pause(
+    client: Client, coop: Coop, world: World
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    draft = await client.post(f"{coop.api}/invoices", json=invoice_body(buyer), headers=coop.owner.headers)
+    paid = await overdue_invoice(client, coop, buyer, days=9)
+    payment = {"invoice_id": paid["id"], "amount": "24.00", "date": TODAY.isoformat(), "method": "cash"}
+    assert (
+        await client.post(f"{coop.api}/payments", json=payment, headers=coop.owner.headers)
+    ).status_code == 201
+    pause = {"paused": True}
+    for target in (draft.json()["id"], paid["id"]):
+        refused = await client.post(
+            f"{coop.api}/invoices/{target}/reminders", json=pause, headers=coop.owner.headers
+        )
+        assert refused.status_code == 409, refused.text
+        assert "not paid" in refused.json()["detail"]
+    unknown = await client.post(
+        f"{coop.api}/invoices/{uuid.uuid4()}/reminders", json=pause, headers=coop.owner.headers
+    )
+    assert unknown.status_code == 404
+    url = f"{coop.api}/invoices/{bill['id']}/reminders"
+    viewer = await world.join(coop, "viewer")
+    assert (await client.post(url, json=pause, headers=viewer.headers)).status_code == 403
+    assert (await client.get(url, headers=viewer.headers)).status_code == 200
+    bad = await client.post(url, json={"paused": True, "reason": "a\x00b"}, headers=coop.owner.headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason"
+    assert (await client.post(url, json={"paused": "yes"}, headers=coop.owner.headers)).status_code == 422
+    read = await client.get(f"{coop.api}/invoices/{bill['id']}", headers=coop.owner.headers)
+    assert read.json()["reminders_paused"] is False
 
 
 async def test_the_api_runs_reminders_for_bookkeepers_only(
