@@ -16,6 +16,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
         guards=[requires_user],
         middleware=[DefineMiddleware(RateLimitMiddleware), DefineMiddleware(AuthMiddleware)],
         exception_handlers=exception_handlers,
+        logging_config=_logging_config(),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.base_url.startswith("https://"),
@@ -186,6 +188,17 @@ def _check_module_routes(app: Litestar) -> None:
                     f"module {module!r}: {handler.handler_name} at {route.path} must take "
                     "`ctx: TenantContext`, which checks the tenant, the module and the permission"
                 )
+
+
+QUIET_LOGGERS = ("weasyprint", "fontTools")
+"""Libraries that report every step of their work at INFO (a PDF's seven rendering steps): the log keeps
+their warnings only."""
+
+
+def _logging_config() -> LoggingConfig:
+    config = LoggingConfig()
+    config.loggers.update({name: {"level": "WARNING"} for name in QUIET_LOGGERS})
+    return config
 
 
 def app_from_env() -> Litestar:

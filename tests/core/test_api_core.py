@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import psycopg
@@ -493,3 +494,13 @@ async def test_a_connection_left_idle_is_checked_before_use(database_url: str) -
             assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
     finally:
         await database.dispose()
+
+
+async def test_the_server_log_keeps_pdf_rendering_steps_out(client: AsyncTestClient[Litestar]) -> None:
+    """WeasyPrint reports each of a PDF's rendering steps at INFO; a busy server's log would be mostly
+    that. Its warnings still come through."""
+    assert (await client.get("/healthz")).status_code == 200  # the app has started and set up its log
+    renderer = logging.getLogger("weasyprint.progress")
+    assert not renderer.isEnabledFor(logging.INFO)
+    assert renderer.isEnabledFor(logging.WARNING)
+    assert logging.getLogger("coopstack.scheduler").isEnabledFor(logging.INFO)
