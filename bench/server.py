@@ -120,9 +120,14 @@ def postmaster_pid(database_url: str) -> int:
         row = connection.execute("SELECT pg_backend_pid()").fetchone()
     try:
         with open(f"/proc/{row[0] if row else 0}/stat") as stat:
-            return int(stat.read().rpartition(")")[2].split()[1])
+            name, _, rest = stat.read().rpartition(")")
+        parent = int(rest.split()[1])
+        with open(f"/proc/{parent}/comm") as comm:
+            parent_name = comm.read().strip()
     except OSError:
         return 0  # a server on another machine
+    # The same process id here may be another program when the server runs elsewhere (a container).
+    return parent if name.endswith("(postgres") and parent_name == "postgres" else 0
 
 
 def free_port() -> int:

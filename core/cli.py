@@ -385,13 +385,15 @@ def modules_disable(slug: str, name: str) -> None:
 
 @main.command()
 def demo() -> None:
-    """Seed a demo co-op with members and users (safe to run again)."""
+    """Seed a demo co-op with members, users and each module's sample data (safe to run again)."""
     from core.demo import seed
 
     settings = _settings()
-    logins = _run(seed(settings, _registry()))
+    seeded = _run(seed(settings, _registry()))
+    for note in seeded.notes:
+        click.echo(f"Note: {note}", err=True)
     click.echo("Demo co-op ready at http://127.0.0.1:8000/  (tenant: demo)")
-    for email, password, role in logins:
+    for email, password, role in seeded.logins:
         click.echo(f"  {role:<11} {email}  password: {password}")
 
 

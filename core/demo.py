@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import parties, tenancy
+from core import events, parties, tenancy
 from core.db.engine import Database
+from core.errors import DomainError
 from core.identity import create_user, make_hasher
 from core.models import Party, Tenant, User
+from core.module import Module
 from core.registry import ModuleRegistry
 from core.settings import Settings
 
-__all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "seed"]
+__all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "Seeded", "seed"]
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-coop-2026"  # noqa: S105 - the public demo login, printed by `make run`
@@ -41,8 +45,28 @@ MEMBERS = (
 )
 
 
-async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, str, str]]:
-    """Create what is missing of the demo co-op; returns the logins (e-mail, password, role)."""
+async def _samples(session: AsyncSession, module: Module, today: date) -> str | None:
+    """A module's sample data; or, when the co-op cannot take it (a demo co-op kept from an older version
+    may lack what the samples need), none of it and the reason why: the demo still starts."""
+    assert module.demo is not None
+    try:
+        async with session.begin_nested():
+            await module.demo(session, today)
+    except DomainError as exc:
+        return f"the demo co-op has no {module.name} samples: {exc.detail}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    logins: list[tuple[str, str, str]]
+    """(e-mail, password, role) of each demo user."""
+    notes: list[str]
+    """Sample data the co-op could not take, and why."""
+
+
+async def seed(settings: Settings, registry: ModuleRegistry) -> Seeded:
+    """Create what is missing of the demo co-op; returns its logins and what it could not take."""
     database = Database.of(settings)
     hasher = make_hasher(settings)
     try:
@@ -97,9 +121,13 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> list[tuple[str, 
                     await tenancy.enable_module(session, registry, module.name, actor_id=None)
                     enabled.add(module.name)
             today = datetime.now(ZoneInfo(tenant.timezone)).date()
-            for module in registry:
-                if module.demo is not None and module.name in enabled:
-                    await module.demo(session, today)
+            events.install(events.EventBus.from_modules(list(registry)))
+            notes = [
+                note
+                for module in registry
+                if module.demo is not None and module.name in enabled
+                if (note := await _samples(session, module, today))
+            ]
     finally:
         await database.dispose()
-    return [(email, DEMO_PASSWORD, role) for email, _, role in USERS]
+    return Seeded([(email, DEMO_PASSWORD, role) for email, _, role in USERS], notes)

@@ -212,7 +212,8 @@ class InvoiceController(Controller):
             cursor=cursor,
             descending=True,
         )
-        return {"items": [document_out(d) for d in page.items], "next_cursor": page.next_cursor}
+        staff = readable(ctx) is None
+        return {"items": [document_out(d, staff=staff) for d in page.items], "next_cursor": page.next_cursor}
 
     @post("/", opt={"permission": "invoicing.manage"})
     async def create(
@@ -244,7 +245,7 @@ class InvoiceController(Controller):
         """One document with its lines."""
         document = await readable_document(db, ctx, document_id)
         lines, adjustments = await docs.lines_of(db, document.id)
-        return document_out(document, lines, adjustments)
+        return document_out(document, lines, adjustments, staff=readable(ctx) is None)
 
     @patch("/{document_id:uuid}", opt={"permission": "invoicing.manage"})
     async def update(

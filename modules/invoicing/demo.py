@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.demo import MEMBERS
 from core.models import Party
 from modules.invoicing.models import Document
 from modules.invoicing.services.documents import (
@@ -49,9 +50,12 @@ FLYERS = _line("A5 flyers, two colours", "2000", "C62", "0.045", "20")
 REPAIRS = _line("Cargo bike servicing", "3", "C62", "95.00", "0", "AE")  # reverse charge: a German member
 
 
+GROCERS, BIKES, PRINTERS = (name for name, *_ in MEMBERS[:3])
+
+
 @dataclass(frozen=True, slots=True)
 class _Sample:
-    customer: int  # index in the demo co-op's organisations, by name
+    customer: str  # a demo member business, by name
     days_ago: int  # issue date
     lines: tuple[dict[str, Any], ...]
     paid: tuple[int, str] | None = None  # days ago, amount
@@ -60,12 +64,12 @@ class _Sample:
 
 
 SAMPLES = (
-    _Sample(1, 95, (VAN, FLOUR), paid=(62, "all")),
-    _Sample(0, 70, (REPAIRS,), paid=(31, "100.00")),  # partly paid, overdue
-    _Sample(1, 45, (BOOKS, STALL)),  # 15 days overdue: its first reminder is due
-    _Sample(2, 12, (FLYERS,)),  # current
-    _Sample(1, 0, (VAN,), issued=False),  # a draft
-    _Sample(2, 3, (FLYERS, BOOKS), kind="quote", issued=False),
+    _Sample(GROCERS, 95, (VAN, FLOUR), paid=(62, "all")),
+    _Sample(BIKES, 70, (REPAIRS,), paid=(31, "100.00")),  # partly paid, overdue
+    _Sample(GROCERS, 45, (BOOKS, STALL)),  # 15 days overdue: its first reminder is due
+    _Sample(PRINTERS, 12, (FLYERS,)),  # current
+    _Sample(GROCERS, 0, (VAN,), issued=False),  # a draft, dated the day it is issued
+    _Sample(PRINTERS, 0, (FLYERS, BOOKS), kind="quote", issued=False),
 )
 
 
@@ -73,20 +77,17 @@ async def seed_demo(session: AsyncSession, today: date) -> None:
     """The samples above, in the demo co-op's session; nothing when it has invoicing documents."""
     if await session.scalar(select(Document.id).limit(1)) is not None:
         return
-    customers = list(
-        (
-            await session.scalars(select(Party.id).where(Party.kind == "organisation").order_by(Party.name))
-        ).all()
-    )
-    if not customers:
-        return
+    names = {sample.customer for sample in SAMPLES}
+    found = await session.execute(select(Party.name, Party.id).where(Party.name.in_(names)))
+    customers: dict[str, uuid.UUID] = dict(found.all())
+    if len(customers) < len(names):
+        return  # the demo's members were renamed or removed
     first_paid: uuid.UUID | None = None
     for sample in SAMPLES:
-        issue_date = today - timedelta(days=sample.days_ago)
         data = DraftInput(
-            customer_id=customers[sample.customer % len(customers)],
+            customer_id=customers[sample.customer],
             kind=sample.kind,
-            issue_date=issue_date,
+            issue_date=today - timedelta(days=sample.days_ago) if sample.issued else None,
             lines=[parse_line(line, index) for index, line in enumerate(sample.lines)],
         )
         draft = await create_draft(session, data, today=today, actor_id=None)

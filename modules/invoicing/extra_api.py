@@ -156,7 +156,7 @@ class InvoiceActionsController(Controller):
         document = await fetch(db, Document, document_id, what="invoice")
         return await _reminders_out(db, document)
 
-    @post("/{document_id:uuid}/reminders", opt={"permission": "invoicing.issue"}, status_code=200)
+    @post("/{document_id:uuid}/reminders", opt={"permission": "invoicing.payments"}, status_code=200)
     async def pause_or_resume_reminders(
         self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID, data: RemindersIn
     ) -> dict[str, Any]:

@@ -98,7 +98,11 @@ def document_out(
     document: Document,
     lines: Sequence[StoredLine] | None = None,
     adjustments: Sequence[StoredAdjustment] | None = None,
+    *,
+    staff: bool = True,
 ) -> dict[str, Any]:
+    """A document as the API answers it; ``staff=False`` (a member reading its own invoices) leaves out
+    the co-op's collection state (reminder level, paused reminders)."""
     out: dict[str, Any] = {
         "id": str(document.id),
         "kind": document.kind,
@@ -125,9 +129,10 @@ def document_out(
         "balance": _amount(document.balance, document.currency),
         "issued_at": document.issued_at.isoformat() if document.issued_at else None,
         "sent_at": document.sent_at.isoformat() if document.sent_at else None,
-        "reminder_level": document.reminder_level,
-        "reminders_paused": document.reminders_paused,
     }
+    if staff:
+        out["reminder_level"] = document.reminder_level
+        out["reminders_paused"] = document.reminders_paused
     if lines is not None:
         out["lines"] = [
             {

@@ -99,6 +99,8 @@ async def _document_page(
     send_errors: dict[str, str] | None = None,
     credit_form: dict[str, str] | None = None,
     credit_errors: dict[str, str] | None = None,
+    reminder_form: dict[str, str] | None = None,
+    reminder_errors: dict[str, str] | None = None,
 ) -> Response[Any]:
     document = await readable_document(db, ctx, document_id)
     lines, adjustments = await docs.lines_of(db, document.id)
@@ -144,6 +146,8 @@ async def _document_page(
         credit_rates=[_rate_key(b.category, b.rate) for b in totals.breakdown],
         reminders=await reminders_sent(db, document.id) if staff and document.kind == "invoice" else [],
         open_states=OPEN_STATES,
+        reminder_form=reminder_form or {},
+        reminder_errors=reminder_errors or {},
     )
 
 
@@ -181,7 +185,7 @@ async def issue_invoice(
     return redirect(request, f"/t/{ctx.slug}/invoices/{document_id}", notice=f"Issued as {number}.")
 
 
-@post("/invoices/{document_id:uuid}/reminders", opt={"permission": "invoicing.issue"})
+@post("/invoices/{document_id:uuid}/reminders", opt={"permission": "invoicing.payments"})
 async def pause_or_resume_reminders(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
 ) -> Response[Any]:
@@ -191,6 +195,11 @@ async def pause_or_resume_reminders(
     try:
         await pause_reminders(
             db, document_id, paused=paused, reason=form.get("reason", ""), actor_id=ctx.user_id
+        )
+    except InvalidInput as exc:
+        await db.rollback()
+        return await _document_page(
+            request, db, ctx, document_id, status=422, reminder_form=form, reminder_errors=field_errors(exc)
         )
     except DomainError as exc:
         await db.rollback()

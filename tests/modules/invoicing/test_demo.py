@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core.cli import main
 from core.demo import DEMO_PASSWORD, DEMO_SLUG, seed
 from core.registry import ModuleRegistry
 from core.settings import Settings
@@ -55,3 +59,22 @@ async def test_the_demo_co_op_has_an_invoice_in_each_state_and_reseeding_adds_no
 
     await seed(settings, registry)  # `make run` seeds on every start
     assert len(await documents(client, headers)) == len(invoices)
+
+
+def test_a_demo_co_op_that_cannot_take_the_samples_still_starts(tmp_path: Path) -> None:
+    """A demo co-op kept from before it had legal details: its invoices could not be issued, so it gets
+    none, with a warning, and `make run` goes on to serve it."""
+    env = {
+        "COOPSTACK_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "COOPSTACK_PASSWORD_TIME_COST": "1",
+        "COOPSTACK_PASSWORD_MEMORY_KIB": "1024",
+    }
+    runner = CliRunner()
+    for command in (["db", "upgrade"], ["tenant", "create", "--slug", DEMO_SLUG, "--name", "Old demo"]):
+        assert runner.invoke(main, command, env=env, catch_exceptions=False).exit_code == 0
+    seeded = runner.invoke(main, ["demo"], env=env, catch_exceptions=False)
+    assert seeded.exit_code == 0, seeded.output
+    assert "books@coopstack.test" in seeded.output
+    assert "Note: the demo co-op has no invoicing samples: " in seeded.output
+    with sqlite3.connect(tmp_path / "demo.db") as connection:  # none half-made either
+        assert connection.execute("SELECT count(*) FROM invoicing_document").fetchone() == (0,)

@@ -397,6 +397,14 @@ async def test_a_bookkeeper_pauses_and_resumes_reminders_from_the_invoice_page(
     await log_in(client, coop.owner)
     shown = text_of(await client.get(page))
     assert "Reminders Level Sent To 1 " in shown and "ap@slow-payer.test" in shown
+    too_long = await submit(client, f"{page}/reminders", {"paused": "true", "reason": "Disputed " * 60})
+    assert too_long.status_code == 422
+    assert 'aria-invalid="true"' in too_long.text and "Disputed Disputed" in too_long.text
+    assert (
+        "Reason: must be at most 500 characters" in text_of(too_long)
+        or "must be at most 500" in too_long.text
+    )
+    assert "Pause reminders" in too_long.text  # nothing changed
     paused = await submit(client, f"{page}/reminders", {"paused": "true", "reason": "Disputed"})
     assert paused.status_code == 303, paused.text
     shown = text_of(await client.get(page))
@@ -408,6 +416,27 @@ async def test_a_bookkeeper_pauses_and_resumes_reminders_from_the_invoice_page(
     assert "Pause reminders" in text_of(await client.get(page))
     again = await run(database, settings, coop, TODAY + timedelta(days=30))
     assert [(r.number, r.level) for r in again.sent] == [(bill["number"], 2)]
+
+
+async def test_a_member_sees_its_invoice_but_not_how_it_is_being_chased(
+    client: Client, coop: Coop, world: World, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    pause = {"paused": True, "reason": "Disputed"}
+    url = f"{coop.api}/invoices/{bill['id']}/reminders"
+    assert (await client.post(url, json=pause, headers=coop.owner.headers)).status_code == 200
+    member = await world.join(coop, "member", party_id=uuid.UUID(buyer))
+    seen = await client.get(f"{coop.api}/invoices/{bill['id']}", headers=member.headers)
+    assert seen.status_code == 200, seen.text
+    assert "reminders_paused" not in seen.json() and "reminder_level" not in seen.json()
+    listed = await client.get(f"{coop.api}/invoices", headers=member.headers)
+    assert [("reminders_paused" in d, d["id"]) for d in listed.json()["items"]] == [(False, bill["id"])]
+    assert (await client.get(url, headers=member.headers)).status_code == 403
+    assert (await client.post(url, json={"paused": False}, headers=member.headers)).status_code == 403
+    await log_in(client, member)
+    page = text_of(await client.get(f"/t/{coop.slug}/invoices/{bill['id']}"))
+    assert bill["number"] in page and "Reminders" not in page and "Paused" not in page
 
 
 async def test_only_an_unpaid_issued_invoice_has_reminders_to_pause(
