@@ -17,31 +17,14 @@ from core.app import create_app
 from core.module import Module, NavEntry, Permission
 from core.registry import ModuleRegistry
 from core.settings import Settings
-from tests.conftest import Coop, Person, World, unique
+from tests.conftest import Coop, World, unique
+from tests.pages import log_in, submit, text_of
 
 Client = AsyncTestClient[Litestar]
 
 
-async def submit(client: Client, url: str, fields: dict[str, str] | None = None) -> httpx.Response:
-    """POST a form as a browser would: with the CSRF token from the cookie a page set earlier."""
-    if "csrftoken" not in client.cookies:
-        await client.get("/login")
-    data = {**(fields or {}), "_csrf_token": client.cookies["csrftoken"]}
-    return await client.post(url, data=data, follow_redirects=False)
-
-
-async def log_in(client: Client, person: Person) -> None:
-    answer = await submit(client, "/login", {"email": person.email, "password": person.password})
-    assert answer.status_code == 303, answer.text
-
-
 async def add_member(client: Client, coop: Coop, **fields: str) -> httpx.Response:
     return await submit(client, f"/t/{coop.slug}/members", {"kind": "organisation", **fields})
-
-
-def text_of(answer: httpx.Response) -> str:
-    """The page's visible text, roughly: tags dropped, whitespace squeezed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text))
 
 
 async def test_a_wrong_password_shows_an_error_and_starts_no_session(client: Client, world: World) -> None:

@@ -17,16 +17,9 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import Coop, Person, World
 from tests.modules.invoicing.conftest import invoice_body, make_customer
+from tests.pages import log_in, submit, text_of
 
 Client = AsyncTestClient[Litestar]
-
-
-async def submit(client: Client, url: str, fields: dict[str, str] | None = None) -> httpx.Response:
-    """POST a form as a browser would: with the CSRF token from the cookie a page set earlier."""
-    if "csrftoken" not in client.cookies:
-        await client.get("/login")
-    data = {**(fields or {}), "_csrf_token": client.cookies["csrftoken"]}
-    return await client.post(url, data=data, follow_redirects=False)
 
 
 async def htmx(client: Client, url: str, fields: dict[str, str]) -> httpx.Response:
@@ -36,16 +29,6 @@ async def htmx(client: Client, url: str, fields: dict[str, str]) -> httpx.Respon
     return await client.post(
         url, data=fields, headers={"hx-request": "true", "x-csrftoken": client.cookies["csrftoken"]}
     )
-
-
-async def log_in(client: Client, person: Person) -> None:
-    answer = await submit(client, "/login", {"email": person.email, "password": person.password})
-    assert answer.status_code == 303, answer.text
-
-
-def text_of(answer: httpx.Response) -> str:
-    """The page's visible text, roughly: tags dropped, whitespace squeezed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text))
 
 
 def line_fields(*lines: tuple[str, str, str, str], **extra: str) -> dict[str, str]:

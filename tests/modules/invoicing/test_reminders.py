@@ -7,7 +7,8 @@ import email
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -29,7 +30,7 @@ from modules.invoicing.services.reminders import CLAIM_EXPIRES, ReminderReport, 
 from modules.invoicing.services.settings import settings_for_change
 from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import invoice_body
-from tests.modules.invoicing.test_pages import log_in, submit, text_of
+from tests.pages import log_in, submit, text_of
 
 Client = AsyncTestClient[Litestar]
 TODAY = date.today()  # noqa: DTZ011 - the test co-ops live in UTC
@@ -264,12 +265,12 @@ async def claims(database: Database, coop: Coop, invoice_id: str) -> list[int]:
         return list(found.all())
 
 
-async def test_while_a_slow_mail_server_takes_a_reminder_the_invoice_can_be_paid(
-    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
-) -> None:
-    """No transaction (no lock on the invoice, nor SQLite's write lock) waits on the mail server."""
-    buyer = await customer(client, coop, email="ap@slow-payer.test")
-    bill = await overdue_invoice(client, coop, buyer, days=9)
+@asynccontextmanager
+async def mail_in_flight(
+    database: Database, settings: Settings, coop: Coop, smtp: MailServer
+) -> AsyncIterator[tuple[list[ReminderReport], anyio.CancelScope]]:
+    """A reminder run whose mail a slow server holds until the block ends; its report (once done) and
+    the cancel scope it runs in."""
     smtp.inbox.slow = True
     reports: list[ReminderReport] = []
 
@@ -279,13 +280,25 @@ async def test_while_a_slow_mail_server_takes_a_reminder_the_invoice_can_be_paid
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(remind)
         assert await anyio.to_thread.run_sync(smtp.inbox.arrived.wait, 30)
+        try:
+            yield reports, tasks.cancel_scope
+        finally:
+            smtp.inbox.release.set()
+
+
+async def test_while_a_slow_mail_server_takes_a_reminder_the_invoice_can_be_paid(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    """No transaction (no lock on the invoice, nor SQLite's write lock) waits on the mail server."""
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    async with mail_in_flight(database, settings, coop, smtp) as (reports, _):
         assert await levels(database, coop, bill["id"]) == []  # claimed, not yet sent
         payment = {"invoice_id": bill["id"], "amount": "4.00", "date": TODAY.isoformat(), "method": "cash"}
         with anyio.fail_after(10):
             paid = await client.post(f"{coop.api}/payments", json=payment, headers=coop.owner.headers)
         assert paid.status_code == 201, paid.text
         assert smtp.inbox.messages == []  # the mail server is still holding the reminder
-        smtp.inbox.release.set()
     assert [(r.number, r.level) for r in reports[0].sent] == [(bill["number"], 1)]
     assert len(smtp.inbox.messages) == 1
     assert await levels(database, coop, bill["id"]) == [1]
@@ -297,21 +310,12 @@ async def test_two_runs_at_once_send_one_reminder(
 ) -> None:
     buyer = await customer(client, coop, email="ap@slow-payer.test")
     bill = await overdue_invoice(client, coop, buyer, days=9)
-    smtp.inbox.slow = True
-    reports: list[ReminderReport] = []
-
-    async def remind() -> None:
-        reports.append(await run(database, settings, coop))
-
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(remind)
-        assert await anyio.to_thread.run_sync(smtp.inbox.arrived.wait, 30)
+    async with mail_in_flight(database, settings, coop, smtp) as (reports, _):
         meanwhile = await run(database, settings, coop)
         assert meanwhile.sent == []
         assert [(r.number, r.level, r.reason) for r in meanwhile.skipped] == [
             (bill["number"], 1, "another run is sending it")
         ]
-        smtp.inbox.release.set()
     assert [(r.number, r.level) for r in reports[0].sent] == [(bill["number"], 1)]
     assert len(smtp.inbox.messages) == 1
     assert await levels(database, coop, bill["id"]) == [1]
@@ -322,12 +326,8 @@ async def test_a_reminder_whose_run_was_cut_off_is_sent_again_once_its_claim_exp
 ) -> None:
     buyer = await customer(client, coop, email="ap@slow-payer.test")
     bill = await overdue_invoice(client, coop, buyer, days=9)
-    smtp.inbox.slow = True
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(run, database, settings, coop)
-        assert await anyio.to_thread.run_sync(smtp.inbox.arrived.wait, 30)
-        tasks.cancel_scope.cancel()  # the run stops as soon as the mail server has answered
-        smtp.inbox.release.set()
+    async with mail_in_flight(database, settings, coop, smtp) as (_, cut_off):
+        cut_off.cancel()  # the run stops as soon as the mail server has answered
     assert len(smtp.inbox.messages) == 1  # the mail went, but the run did not live to record it
     assert await levels(database, coop, bill["id"]) == []
     assert await claims(database, coop, bill["id"]) == [1]
