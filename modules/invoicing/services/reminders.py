@@ -32,8 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, mail
 from core.db.base import utcnow
 from core.db.engine import Database
+from core.db.lookup import fetch
 from core.db.tenancy import all_tenants
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput
 from core.models import Party, Tenant, TenantModule
 from core.money import format_money
 from core.settings import Settings
@@ -314,15 +315,6 @@ HELD = "another run is sending it"
 NOT_DUE = "no longer due"
 
 
-async def _locked_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Document | None:
-    return await session.scalar(
-        select(Document)
-        .where(Document.id == invoice_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
 async def _claim(
     database: Database,
     tenant_id: uuid.UUID,
@@ -336,10 +328,9 @@ async def _claim(
     claimed it, None when it is no longer due."""
     assert due.email is not None
     async with database.transaction(tenant_id=tenant_id) as session:
-        document = await _locked_invoice(session, due.invoice_id)
+        document = await fetch(session, Document, due.invoice_id, what="invoice", for_update=True)
         if (
-            document is None
-            or document.state not in OPEN_STATES
+            document.state not in OPEN_STATES
             or document.balance <= 0
             or document.reminders_paused
             or document.reminder_level != due.level - 1
@@ -399,9 +390,9 @@ async def _settle_claim(
     mail releases the claim only while it is still this run's.
     """
     async with database.transaction(tenant_id=tenant_id) as session:
-        document = await _locked_invoice(session, due.invoice_id)
+        document = await fetch(session, Document, due.invoice_id, what="invoice", for_update=True)
         held = await session.get(Reminder, (tenant_id, due.invoice_id, due.level), populate_existing=True)
-        if document is None or held is None or held.sent_at is not None:
+        if held is None or held.sent_at is not None:
             return
         if not sent:
             if held.claimed_at == claim.claimed_at:
@@ -458,9 +449,7 @@ async def pause_reminders(
     reason = check_text(reason, "reason").strip()
     if len(reason) > 500:
         raise InvalidInput.field("reason", "must be at most 500 characters")
-    document = await _locked_invoice(session, invoice_id)
-    if document is None:
-        raise NotFound("no such invoice")
+    document = await fetch(session, Document, invoice_id, what="invoice", for_update=True)
     if document.kind != "invoice" or document.state not in OPEN_STATES:
         raise Conflict("only an issued invoice that is not paid gets reminders")
     if document.reminders_paused != paused:
