@@ -138,13 +138,13 @@ async def _create_and_issue(
 
 async def _seed_invoices(database_url: str, customer_id: str, count: int) -> None:
     """``count`` issued invoices straight into the table (volume for the list, not a measure of issuing)."""
-    from core import tenancy
+    from core import tenants
     from modules.invoicing.models import Document
 
     database = Database(normalise_database_url(database_url))
     try:
         async with database.session(write=False) as session:
-            tenant_id = (await tenancy.tenant_by_slug(session, SLUG)).id
+            tenant_id = (await tenants.tenant_by_slug(session, SLUG)).id
         today = date.today()  # noqa: DTZ011 - seed data
         rng = random.Random(7)
         now = datetime.now(UTC)

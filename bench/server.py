@@ -22,7 +22,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
-from core import parties, tenancy
+from core import parties, tenants
 from core.db.engine import Database
 from core.settings import normalise_database_url
 
@@ -191,7 +191,7 @@ async def _seed_parties(database_url: str, count: int) -> None:
     database = Database(normalise_database_url(database_url))
     try:
         async with database.session(write=False) as session:
-            tenant_id = (await tenancy.tenant_by_slug(session, SLUG)).id
+            tenant_id = (await tenants.tenant_by_slug(session, SLUG)).id
         for start in range(0, count, 200):
             async with database.transaction(tenant_id=tenant_id) as session:
                 for n in range(start, min(start + 200, count)):

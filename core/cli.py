@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from core import tenancy
+from core import tenants
 from core.db.engine import Database
 from core.errors import DomainError
 from core.identity import create_user, make_hasher
@@ -206,7 +206,7 @@ def tenant_create(slug: str, name: str, currency: str, locale: str, timezone: st
         database = Database.of(_settings())
         try:
             async with database.transaction() as session:
-                found = await tenancy.create_tenant(
+                found = await tenants.create_tenant(
                     session, slug=slug, name=name, currency=currency, locale=locale, timezone=timezone
                 )
                 session.info["tenant_id"] = found.id
@@ -246,9 +246,9 @@ def tenant_show(slug: str) -> None:
         database = Database.of(_settings())
         try:
             async with database.session(write=False) as session:
-                found = await tenancy.tenant_by_slug(session, slug)
+                found = await tenants.tenant_by_slug(session, slug)
                 session.info["tenant_id"] = found.id
-                modules = await tenancy.enabled_modules(session)
+                modules = await tenants.enabled_modules(session)
                 users = (
                     await session.execute(
                         select(User.email, TenantUser.role).join(TenantUser, TenantUser.user_id == User.id)
@@ -314,7 +314,7 @@ def user_grant(slug: str, email: str, role: str, party_id: str | None) -> None:
         database = Database.of(_settings())
         try:
             async with database.transaction() as session:
-                found = await tenancy.tenant_by_slug(session, slug)
+                found = await tenants.tenant_by_slug(session, slug)
                 session.info["tenant_id"] = found.id
                 target = await session.scalar(select(User).where(User.email == email.strip().lower()))
                 if target is None:
@@ -323,7 +323,7 @@ def user_grant(slug: str, email: str, role: str, party_id: str | None) -> None:
                     party = uuid.UUID(party_id) if party_id else None
                 except ValueError:
                     raise click.ClickException(f"--party {party_id!r} is not a party id") from None
-                await tenancy.grant_role(session, user=target, role=role, party_id=party)
+                await tenants.grant_role(session, user=target, role=role, party_id=party)
         finally:
             await database.dispose()
 
@@ -354,12 +354,12 @@ def _toggle(slug: str, name: str, *, enable: bool) -> None:
         database = Database.of(_settings())
         try:
             async with database.transaction() as session:
-                found = await tenancy.tenant_by_slug(session, slug)
+                found = await tenants.tenant_by_slug(session, slug)
                 session.info["tenant_id"] = found.id
                 if enable:
-                    await tenancy.enable_module(session, registry, name, actor_id=None)
+                    await tenants.enable_module(session, registry, name, actor_id=None)
                 else:
-                    await tenancy.disable_module(session, registry, name, actor_id=None)
+                    await tenants.disable_module(session, registry, name, actor_id=None)
         finally:
             await database.dispose()
 

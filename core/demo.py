@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import events, parties, tenancy
+from core import events, parties, tenants
 from core.db.engine import Database
 from core.errors import DomainError
 from core.identity import create_user, make_hasher
@@ -74,12 +74,12 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> Seeded:
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
             created = tenant is None
             if tenant is None:
-                tenant = await tenancy.create_tenant(
+                tenant = await tenants.create_tenant(
                     session, slug=DEMO_SLUG, name="Demo Co-op", currency="EUR"
                 )
             session.info["tenant_id"] = tenant.id
             if created:
-                await tenancy.update_tenant(session, tenant, LEGAL_DETAILS, actor_id=None)
+                await tenants.update_tenant(session, tenant, LEGAL_DETAILS, actor_id=None)
             await parties.ensure_default_class(session)
             first_party = None
             for name, kind, country, city, vat, status in MEMBERS:
@@ -109,16 +109,16 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> Seeded:
                 user = await session.scalar(select(User).where(User.email == email))
                 if user is None:
                     user = await create_user(session, hasher, email=email, name=name, password=DEMO_PASSWORD)
-                await tenancy.grant_role(
+                await tenants.grant_role(
                     session,
                     user=user,
                     role=role,
                     party_id=first_party.id if role == "member" and first_party else None,
                 )
-            enabled = await tenancy.enabled_modules(session)
+            enabled = await tenants.enabled_modules(session)
             for module in registry:
                 if module.name not in enabled and all(d in enabled for d in module.depends):
-                    await tenancy.enable_module(session, registry, module.name, actor_id=None)
+                    await tenants.enable_module(session, registry, module.name, actor_id=None)
                     enabled.add(module.name)
             today = datetime.now(ZoneInfo(tenant.timezone)).date()
             events.install(events.EventBus.from_modules(list(registry)))

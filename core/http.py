@@ -36,7 +36,7 @@ from core.db.tenancy import all_tenants
 from core.errors import DomainError, PermissionDenied
 from core.identity import Credential, CurrentUser, find_user, session_credential, token_credential
 from core.models import PartyLink, RateCounter, Tenant, TenantModule, TenantUser, User
-from core.tenancy import PublicTenant, TenantContext
+from core.tenants import PublicTenant, TenantContext
 
 __all__ = [
     "SESSION_COOKIE",

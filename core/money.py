@@ -102,6 +102,13 @@ def plain_number(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def amount_text(value: Decimal, places: int) -> str:
+    """An amount as plain text with exactly ``places`` decimals, rounded half-up: ``24.00``, never
+    ``2.4E+1`` and never ``-0.00``. ``places`` is the currency's minor unit or a document's decimals."""
+    quantized = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) + 0  # + 0: no "-0"
+    return format(quantized, "f")
+
+
 def format_money(amount: Decimal, currency: str, locale: str = "en") -> str:
     """``1234.5, EUR, fr`` → ``1 234,50 €``: rounded to the ISO minor unit, formatted by Babel."""
     return str(format_currency(round_money(amount, currency), currency, locale=locale))

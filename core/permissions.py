@@ -18,8 +18,8 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     Permission("core.tenant.manage", "Change the co-op's legal details", ("owner", "admin")),
     Permission("core.users.manage", "Grant and revoke roles", ("owner", "admin")),
     Permission("core.modules.manage", "Switch modules on and off", ("owner", "admin")),
-    Permission("core.members.view", "See parties and memberships", (*_STAFF, "viewer")),
-    Permission("core.members.manage", "Create and change parties and memberships", ("owner", "admin")),
+    Permission("core.parties.view", "See parties and memberships", (*_STAFF, "viewer")),
+    Permission("core.parties.manage", "Create and change parties and memberships", ("owner", "admin")),
     Permission("core.audit.view", "Read the audit log", ("owner", "admin", "bookkeeper")),
 )
 

@@ -20,7 +20,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
-from core import parties, tenancy
+from core import parties, tenants
 from core.app import create_app
 from core.db import migrate
 from core.db.engine import Database
@@ -163,15 +163,15 @@ class World:
         owner = await self.person("Owner")
         slug = unique("coop")
         async with self.database.transaction() as session:
-            tenant = await tenancy.create_tenant(session, slug=slug, name=f"Co-op {slug}", currency=currency)
+            tenant = await tenants.create_tenant(session, slug=slug, name=f"Co-op {slug}", currency=currency)
             session.info["tenant_id"] = tenant.id
             await parties.ensure_default_class(session)
             from core.models import User
 
             user = await session.get_one(User, owner.id)
-            await tenancy.grant_role(session, user=user, role="owner")
+            await tenants.grant_role(session, user=user, role="owner")
             if modules:
-                await tenancy.update_tenant(
+                await tenants.update_tenant(
                     session,
                     tenant,
                     {
@@ -188,7 +188,7 @@ class World:
                     actor_id=None,
                 )
             for name in modules:
-                await tenancy.enable_module(session, self.registry, name, actor_id=None)
+                await tenants.enable_module(session, self.registry, name, actor_id=None)
         return Coop(id=tenant.id, slug=slug, owner=owner)
 
     async def join(self, coop: Coop, role: str, *, party_id: uuid.UUID | None = None) -> Person:
@@ -197,7 +197,7 @@ class World:
             from core.models import User
 
             user = await session.get_one(User, person.id)
-            await tenancy.grant_role(session, user=user, role=role, party_id=party_id)
+            await tenants.grant_role(session, user=user, role=role, party_id=party_id)
         return person
 
 

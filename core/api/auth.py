@@ -16,7 +16,7 @@ from core.http import SESSION_COOKIE, count_of, hit
 from core.models import User
 from core.schemas import LoginIn, TokenIn, token_out
 from core.settings import Settings
-from core.tenancy import tenants_of_user
+from core.tenants import tenants_of_user
 
 __all__ = ["AuthController", "login_user"]
 

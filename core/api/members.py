@@ -12,7 +12,7 @@ from core import parties
 from core.errors import InvalidInput
 from core.idempotency import idempotent
 from core.schemas import MembershipIn, PartyIn, StatusIn, membership_out, party_out, to_dict
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 
 __all__ = ["MembersController"]
 
@@ -25,7 +25,7 @@ class MembersController(Controller):
     path = "/api/v1/tenants/{tenant:str}"
     tags = ["members"]
 
-    @get("/parties", opt={"permission": "core.members.view"})
+    @get("/parties", opt={"permission": "core.parties.view"})
     async def list_parties(
         self,
         db: AsyncSession,
@@ -39,7 +39,7 @@ class MembersController(Controller):
         page = await parties.list_parties(db, q=q, kind=kind, limit=limit, cursor=cursor)
         return {"items": [party_out(p) for p in page.items], "next_cursor": page.next_cursor}
 
-    @post("/parties", opt={"permission": "core.members.manage"})
+    @post("/parties", opt={"permission": "core.parties.manage"})
     async def create_party(
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, data: PartyIn
     ) -> Response[bytes]:
@@ -51,12 +51,12 @@ class MembersController(Controller):
 
         return await idempotent(db, request, _scope(ctx), produce)
 
-    @get("/parties/{party_id:uuid}", opt={"permission": "core.members.view"})
+    @get("/parties/{party_id:uuid}", opt={"permission": "core.parties.view"})
     async def show_party(self, db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID) -> dict[str, Any]:
         """One party."""
         return party_out(await parties.get_party(db, party_id))
 
-    @patch("/parties/{party_id:uuid}", opt={"permission": "core.members.manage"})
+    @patch("/parties/{party_id:uuid}", opt={"permission": "core.parties.manage"})
     async def update_party(
         self, db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID, data: dict[str, Any]
     ) -> dict[str, Any]:
@@ -72,13 +72,13 @@ class MembersController(Controller):
         await db.commit()
         return party_out(party)
 
-    @delete("/parties/{party_id:uuid}", opt={"permission": "core.members.manage"}, status_code=204)
+    @delete("/parties/{party_id:uuid}", opt={"permission": "core.parties.manage"}, status_code=204)
     async def delete_party(self, db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID) -> None:
         """Delete a party entered by mistake (refused once it has a membership or other records)."""
         await parties.delete_party(db, party_id, actor_id=ctx.user_id)
         await db.commit()
 
-    @get("/memberships", opt={"permission": "core.members.view"})
+    @get("/memberships", opt={"permission": "core.parties.view"})
     async def list_memberships(
         self,
         db: AsyncSession,
@@ -92,7 +92,7 @@ class MembersController(Controller):
         page = await parties.list_memberships(db, status=status, q=q, limit=limit, cursor=cursor)
         return {"items": [membership_out(m) for m in page.items], "next_cursor": page.next_cursor}
 
-    @post("/memberships", opt={"permission": "core.members.manage"})
+    @post("/memberships", opt={"permission": "core.parties.manage"})
     async def create_membership(
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, data: MembershipIn
     ) -> Response[bytes]:
@@ -111,21 +111,21 @@ class MembersController(Controller):
 
         return await idempotent(db, request, _scope(ctx), produce)
 
-    @get("/memberships/{membership_id:uuid}", opt={"permission": "core.members.view"})
+    @get("/memberships/{membership_id:uuid}", opt={"permission": "core.parties.view"})
     async def show_membership(
         self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID
     ) -> dict[str, Any]:
         """One membership."""
         return membership_out(await parties.get_membership(db, membership_id))
 
-    @delete("/memberships/{membership_id:uuid}", opt={"permission": "core.members.manage"}, status_code=204)
+    @delete("/memberships/{membership_id:uuid}", opt={"permission": "core.parties.manage"}, status_code=204)
     async def withdraw(self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID) -> None:
         """Withdraw an application (only applicants; members leave through their status)."""
         await parties.withdraw_application(db, membership_id, actor_id=ctx.user_id)
         await db.commit()
 
     @post(
-        "/memberships/{membership_id:uuid}/status", opt={"permission": "core.members.manage"}, status_code=200
+        "/memberships/{membership_id:uuid}/status", opt={"permission": "core.parties.manage"}, status_code=200
     )
     async def change_status(
         self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID, data: StatusIn

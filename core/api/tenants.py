@@ -11,12 +11,12 @@ from litestar import Controller, Request, delete, get, patch, post, put
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import parties, tenancy
+from core import parties, tenants
 from core.errors import InvalidInput
 from core.models import AuditEntry, PartyLink, Tenant, TenantUser, User
 from core.pagination import paginate
 from core.schemas import Address, GrantIn, MembershipClassIn, class_out, tenant_out
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 
 __all__ = ["TenantController"]
 
@@ -51,15 +51,15 @@ class TenantController(Controller):
     async def show(self, ctx: TenantContext, db: AsyncSession) -> dict[str, Any]:
         """The co-op's legal details and enabled modules."""
         tenant = await db.get_one(Tenant, ctx.tenant_id)
-        return tenant_out(tenant, modules=sorted(await tenancy.enabled_modules(db)))
+        return tenant_out(tenant, modules=sorted(await tenants.enabled_modules(db)))
 
     @patch("/{tenant:str}", opt={"permission": "core.tenant.manage"})
     async def update(self, ctx: TenantContext, db: AsyncSession, data: TenantPatch) -> dict[str, Any]:
         """Change the co-op's legal details (owner, admin)."""
         tenant = await db.get_one(Tenant, ctx.tenant_id)
-        await tenancy.update_tenant(db, tenant, _set_fields(data), actor_id=ctx.user_id)
+        await tenants.update_tenant(db, tenant, _set_fields(data), actor_id=ctx.user_id)
         await db.commit()
-        return tenant_out(tenant, modules=sorted(await tenancy.enabled_modules(db)))
+        return tenant_out(tenant, modules=sorted(await tenants.enabled_modules(db)))
 
     @get("/{tenant:str}/users", opt={"permission": "core.users.manage"})
     async def users(self, db: AsyncSession, ctx: TenantContext) -> dict[str, Any]:
@@ -91,7 +91,7 @@ class TenantController(Controller):
         user = await db.scalar(select(User).where(User.email == data.email.strip().lower()))
         if user is None:
             raise InvalidInput.field("email", "no user has that e-mail; create the user first")
-        granted = await tenancy.grant_role(
+        granted = await tenants.grant_role(
             db, user=user, role=data.role, party_id=data.party_id, actor_id=ctx.user_id, actor_role=ctx.role
         )
         await db.commit()
@@ -100,7 +100,7 @@ class TenantController(Controller):
     @delete("/{tenant:str}/users/{user_id:uuid}", opt={"permission": "core.users.manage"}, status_code=204)
     async def revoke(self, db: AsyncSession, ctx: TenantContext, user_id: uuid.UUID) -> None:
         """Take a user's role here away."""
-        await tenancy.revoke_role(db, user_id, actor_id=ctx.user_id)
+        await tenants.revoke_role(db, user_id, actor_id=ctx.user_id)
         await db.commit()
 
     @get("/{tenant:str}/modules", opt={"permission": "core.tenant.view"})
@@ -108,7 +108,7 @@ class TenantController(Controller):
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext
     ) -> dict[str, Any]:
         """Installed modules and whether each is on here."""
-        enabled = await tenancy.enabled_modules(db)
+        enabled = await tenants.enabled_modules(db)
         return {
             "items": [
                 {
@@ -127,7 +127,7 @@ class TenantController(Controller):
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, name: str
     ) -> dict[str, Any]:
         """Switch a module on (refused while a module it needs is off)."""
-        await tenancy.enable_module(db, request.app.state.registry, name, actor_id=ctx.user_id)
+        await tenants.enable_module(db, request.app.state.registry, name, actor_id=ctx.user_id)
         await db.commit()
         return {"name": name, "enabled": True}
 
@@ -136,16 +136,16 @@ class TenantController(Controller):
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, name: str
     ) -> dict[str, Any]:
         """Switch a module off (refused while an enabled module needs it); its data stays."""
-        await tenancy.disable_module(db, request.app.state.registry, name, actor_id=ctx.user_id)
+        await tenants.disable_module(db, request.app.state.registry, name, actor_id=ctx.user_id)
         await db.commit()
         return {"name": name, "enabled": False}
 
-    @get("/{tenant:str}/membership-classes", opt={"permission": "core.members.view"})
+    @get("/{tenant:str}/membership-classes", opt={"permission": "core.parties.view"})
     async def classes(self, db: AsyncSession, ctx: TenantContext) -> dict[str, Any]:
         """Membership classes, with the defaults modules keep per class."""
         return {"items": [class_out(c) for c in await parties.list_classes(db)]}
 
-    @post("/{tenant:str}/membership-classes", opt={"permission": "core.members.manage"}, status_code=201)
+    @post("/{tenant:str}/membership-classes", opt={"permission": "core.parties.manage"}, status_code=201)
     async def create_class(
         self, db: AsyncSession, ctx: TenantContext, data: MembershipClassIn
     ) -> dict[str, Any]:

@@ -11,11 +11,22 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, ForeignKey, MetaData, Numeric, Uuid
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    MetaData,
+    Numeric,
+    Uuid,
+    func,
+    type_coerce,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["Amount", "Base", "TenantScoped", "UtcDateTime", "new_id", "utcnow"]
+__all__ = ["Amount", "Base", "TenantScoped", "UtcDateTime", "amount_sum", "new_id", "utcnow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -95,6 +106,16 @@ class Amount(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return Decimal(int(value)).scaleb(-self.scale)
         return Decimal(value)
+
+
+def amount_sum(expression: Any, *, zero: bool = False) -> ColumnElement[Decimal]:
+    """``SUM`` of amounts read back exactly on every backend: SQLite keeps amounts as scaled integers,
+    so both the summed expression and the result go through ``Amount``, which arithmetic in SQL would
+    otherwise lose. ``zero=True`` answers 0 rather than NULL when there is nothing to sum."""
+    total: ColumnElement[Any] = func.sum(type_coerce(expression, Amount()))
+    if zero:
+        total = func.coalesce(total, 0)
+    return type_coerce(total, Amount())
 
 
 class Base(DeclarativeBase):

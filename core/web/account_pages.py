@@ -16,7 +16,7 @@ from core.errors import DomainError, InvalidInput, TooManyRequests
 from core.http import SESSION_COOKIE
 from core.identity import CurrentUser
 from core.settings import Settings
-from core.tenancy import tenants_of_user
+from core.tenants import tenants_of_user
 from core.web.shell import current_user, field_errors, form_data, redirect, render, safe_next
 
 __all__ = ["ACCOUNT_PAGES"]

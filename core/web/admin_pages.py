@@ -9,13 +9,13 @@ from litestar import Request, Response, get, post
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import tenancy
+from core import tenants
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry, Tenant, TenantUser, User
 from core.pagination import Page, paginate
 from core.permissions import ROLES
 from core.registry import ModuleRegistry
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, length_errors, redirect, render
 
 __all__ = ["ADMIN_PAGES"]
@@ -102,7 +102,7 @@ async def save_settings(
         too_long = length_errors(form, _TENANT_LIMITS)
         if too_long:
             raise InvalidInput("some fields are too long", errors=too_long)
-        await tenancy.update_tenant(db, tenant, changes, actor_id=ctx.user_id)
+        await tenants.update_tenant(db, tenant, changes, actor_id=ctx.user_id)
     except InvalidInput as exc:
         await db.rollback()
         return await _settings_page(
@@ -157,7 +157,7 @@ async def grant_role(request: Request[Any, Any, Any], db: AsyncSession, ctx: Ten
     try:
         if user is None:
             raise InvalidInput.field("email", "no user has that e-mail; the person needs an account first")
-        await tenancy.grant_role(
+        await tenants.grant_role(
             db, user=user, role=form.get("role", ""), actor_id=ctx.user_id, actor_role=ctx.role
         )
     except DomainError as exc:
@@ -173,7 +173,7 @@ async def revoke_role(
 ) -> Response[Any]:
     """Take a user's role in the co-op away."""
     try:
-        await tenancy.revoke_role(db, user_id, actor_id=ctx.user_id)
+        await tenants.revoke_role(db, user_id, actor_id=ctx.user_id)
     except DomainError as exc:
         await db.rollback()
         return await _users_page(request, db, ctx, status=exc.status, error=exc.detail)
@@ -203,7 +203,7 @@ async def _modules_page(
         ctx=ctx,
         status=status,
         modules=list(_registry(request)),
-        enabled=await tenancy.enabled_modules(db),
+        enabled=await tenants.enabled_modules(db),
         can_manage=ctx.can("core.modules.manage"),
         error=error,
     )
@@ -227,9 +227,9 @@ async def switch_module(
     registry = _registry(request)
     try:
         if action == "enable":
-            await tenancy.enable_module(db, registry, name, actor_id=ctx.user_id)
+            await tenants.enable_module(db, registry, name, actor_id=ctx.user_id)
         else:
-            await tenancy.disable_module(db, registry, name, actor_id=ctx.user_id)
+            await tenants.disable_module(db, registry, name, actor_id=ctx.user_id)
     except DomainError as exc:
         await db.rollback()
         return await _modules_page(request, db, ctx, status=exc.status, error=exc.detail)

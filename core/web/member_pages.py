@@ -1,4 +1,4 @@
-"""A co-op's dashboard, its member list (search, pages, adding a member) and one member's page."""
+"""A co-op's member list (search, pages, adding a member) and one member's page."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request, Response, get, post
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import parties
 from core.errors import DomainError, InvalidInput
-from core.models import Membership, Party
-from core.tenancy import TenantContext
+from core.models import Membership
+from core.tenants import TenantContext
 from core.web.shell import form_data, is_htmx, length_errors, redirect, render
 
 __all__ = ["MEMBER_PAGES"]
@@ -28,30 +28,12 @@ _NEXT_STATUSES = {
 }
 
 
-async def membership_counts(db: AsyncSession) -> dict[str, int]:
-    """How many memberships the co-op has in each status."""
-    rows = await db.execute(select(Membership.status, func.count()).group_by(Membership.status))
-    counts = dict.fromkeys(parties.MEMBERSHIP_STATUSES, 0)
-    counts.update({status: int(count) for status, count in rows.all()})
-    return counts
-
-
 async def memberships_of(db: AsyncSession, party_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Membership]:
     """The membership of each of ``party_ids`` that has one."""
     if not party_ids:
         return {}
     found = await db.scalars(select(Membership).where(Membership.party_id.in_(party_ids)))
     return {m.party_id: m for m in found.all()}
-
-
-@get("/t/{tenant:str}", opt={"permission": "core.tenant.view"})
-async def dashboard(request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext) -> Response[Any]:
-    """The co-op at a glance: members by status."""
-    counts = await membership_counts(db) if ctx.can("core.members.view") else None
-    total_parties = await db.scalar(select(func.count()).select_from(Party)) if counts is not None else None
-    return await render(
-        request, db, "core/dashboard.html", ctx=ctx, counts=counts, total_parties=total_parties
-    )
 
 
 async def _members_page(
@@ -86,7 +68,7 @@ async def _members_page(
     return await render(request, db, template, ctx=ctx, status=status, **context)
 
 
-@get("/t/{tenant:str}/members", opt={"permission": "core.members.view"})
+@get("/t/{tenant:str}/members", opt={"permission": "core.parties.view"})
 async def members(
     request: Request[Any, Any, Any],
     db: AsyncSession,
@@ -98,7 +80,7 @@ async def members(
     return await _members_page(request, db, ctx, q=q, cursor=cursor)
 
 
-@post("/t/{tenant:str}/members", opt={"permission": "core.members.manage"})
+@post("/t/{tenant:str}/members", opt={"permission": "core.parties.manage"})
 async def add_member(request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext) -> Response[Any]:
     """Create a party and its membership (admitted at once, or as an applicant)."""
     form = await form_data(request)
@@ -172,7 +154,7 @@ async def _member_page(
     )
 
 
-@get("/t/{tenant:str}/members/{party_id:uuid}", opt={"permission": "core.members.view"})
+@get("/t/{tenant:str}/members/{party_id:uuid}", opt={"permission": "core.parties.view"})
 async def member(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID
 ) -> Response[Any]:
@@ -180,7 +162,7 @@ async def member(
     return await _member_page(request, db, ctx, party_id)
 
 
-@post("/t/{tenant:str}/members/{party_id:uuid}/membership", opt={"permission": "core.members.manage"})
+@post("/t/{tenant:str}/members/{party_id:uuid}/membership", opt={"permission": "core.parties.manage"})
 async def change_membership(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID
 ) -> Response[Any]:
@@ -207,4 +189,4 @@ async def change_membership(
     )
 
 
-MEMBER_PAGES = [dashboard, members, add_member, member, change_membership]
+MEMBER_PAGES = [members, add_member, member, change_membership]

@@ -27,7 +27,7 @@ from core.identity import CurrentUser
 from core.module import NavEntry
 from core.registry import ModuleRegistry
 from core.settings import Settings
-from core.tenancy import TenantContext, enabled_modules, tenants_of_user
+from core.tenants import TenantContext, enabled_modules, tenants_of_user
 
 __all__ = [
     "CORE_NAV",
@@ -46,7 +46,7 @@ _NOTICE_MAX = 400
 
 CORE_NAV: tuple[NavEntry, ...] = (
     NavEntry("Dashboard", "", "core.tenant.view", order=0),
-    NavEntry("Members", "members", "core.members.view", order=10),
+    NavEntry("Members", "members", "core.parties.view", order=10),
     NavEntry("Users & roles", "users", "core.users.manage", order=80),
     NavEntry("Settings", "settings", "core.tenant.view", order=90),
     NavEntry("Modules", "modules", "core.tenant.view", order=91),

@@ -18,7 +18,7 @@ from core.db.engine import Database
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.idempotency import idempotent
 from core.pagination import paginate
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from modules.invoicing.models import Document, DocumentFile
 from modules.invoicing.schemas import AdjustmentIn, CreditIn, InvoiceIn, InvoicePatch, LineIn, document_out
 from modules.invoicing.services import documents as docs

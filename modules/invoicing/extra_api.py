@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.lookup import fetch
 from core.errors import InvalidInput
 from core.idempotency import idempotent
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from modules.invoicing.api import KINDS, _scope, stored_file
 from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.schemas import AdjustmentIn, LineIn, document_out
@@ -332,7 +332,7 @@ class ExchangeController(Controller):
         )
         return _csv(content, "lines.csv")
 
-    @post("/imports/customers", opt={"permission": "core.members.manage"}, status_code=200)
+    @post("/imports/customers", opt={"permission": "core.parties.manage"}, status_code=200)
     async def import_customers(
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext
     ) -> Response[bytes]:

@@ -24,7 +24,7 @@ from core.errors import InvalidInput, NotFound
 from core.idempotency import idempotent
 from core.money import minor_unit, parse_amount, plain_number
 from core.pagination import paginate
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from modules.invoicing.api import _scope, readable
 from modules.invoicing.models import Payment
 from modules.invoicing.schemas import payment_out

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Party
 from core.money import format_money, plain_number
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from core.web.shell import render
 from modules.invoicing.calc import VAT_CATEGORIES, document_places
 from modules.invoicing.models import Document

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import parties
 from core.errors import DomainError, InvalidInput
 from core.money import parse_amount
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, redirect
 from modules.invoicing.api import readable, readable_document, stored_file
 from modules.invoicing.calc import Totals, compute_totals, document_places

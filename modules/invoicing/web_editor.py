@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Tenant
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from core.web.shell import field_errors, redirect
 from modules.invoicing.models import Document
 from modules.invoicing.services import documents as docs

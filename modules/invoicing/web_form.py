@@ -13,7 +13,7 @@ from litestar import Request
 
 from core.errors import InvalidInput
 from core.money import plain_number
-from core.tenancy import check_currency
+from core.tenants import check_currency
 from core.web.shell import field_errors
 from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
 from modules.invoicing.models import Document

@@ -17,7 +17,7 @@ from core import parties
 from core.db.base import Amount
 from core.errors import InvalidInput
 from core.pagination import paginate
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from core.web.shell import is_htmx
 from modules.invoicing.api import KINDS, STATES, list_statement, readable
 from modules.invoicing.models import Document, Payment

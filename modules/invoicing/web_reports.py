@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from litestar import Request, Response, get
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from modules.invoicing.services import reports
 from modules.invoicing.web_common import page, parse_date
 

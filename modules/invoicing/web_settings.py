@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
-from core.tenancy import TenantContext
+from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, redirect
 from modules.invoicing.services import settings as invoicing_settings
 from modules.invoicing.services.settings import LOGO_TYPES, MAX_LOGO, SettingsPatch, SmtpIn

@@ -10,7 +10,7 @@ import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from core import tenancy
+from core import tenants
 from core.db.engine import Database
 from core.models import User
 from tests.conftest import Coop, Person, World
@@ -80,7 +80,7 @@ async def test_keys_belong_to_one_tenant(client: AsyncTestClient[Litestar], worl
     other = await world.coop()
     # The owner of the first co-op is made admin of the second: same user, same key, two tenants.
     async with world.database.transaction(tenant_id=other.id) as session:
-        await tenancy.grant_role(session, user=await session.get_one(User, coop.owner.id), role="admin")
+        await tenants.grant_role(session, user=await session.get_one(User, coop.owner.id), role="admin")
     body = {"kind": "person", "name": "Twin"}
     here = await client.post(f"{coop.api}/parties", json=body, headers=keyed(coop.owner, "tenant-key"))
     there = await client.post(f"{other.api}/parties", json=body, headers=keyed(coop.owner, "tenant-key"))

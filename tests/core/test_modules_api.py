@@ -14,7 +14,7 @@ from core.app import create_app
 from core.module import Module
 from core.registry import ModuleRegistry, RegistryError
 from core.settings import Settings
-from core.tenancy import PublicTenant, TenantContext
+from core.tenants import PublicTenant, TenantContext
 from tests.conftest import World
 
 

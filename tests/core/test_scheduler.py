@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime
 
-from core import tenancy
+from core import tenants
 from core.db.engine import Database
 from core.module import DailyJob, Module
 from core.registry import ModuleRegistry
@@ -41,7 +41,7 @@ FLAKY = ModuleRegistry.of(
 async def switch_on(world: World, registry: ModuleRegistry, name: str) -> uuid.UUID:
     coop = await world.coop()
     async with world.database.transaction(tenant_id=coop.id) as session:
-        await tenancy.enable_module(session, registry, name, actor_id=None)
+        await tenants.enable_module(session, registry, name, actor_id=None)
     return coop.id
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Mapper
 
 import core.models  # noqa: F401 - the core's tables on the shared metadata
-from core import tenancy
+from core import tenants
 from core.db import migrate
 from core.db.base import Base, TenantScoped
 from core.db.engine import Database
@@ -68,7 +68,7 @@ async def fill(client: AsyncTestClient[Litestar], world: World, registry: Module
     else:
         probe = ModuleRegistry.of([Module(name="probe", title="Probe", version="1")])
         async with world.database.transaction(tenant_id=coop.id) as session:
-            await tenancy.enable_module(session, probe, "probe", actor_id=coop.owner.id)
+            await tenants.enable_module(session, probe, "probe", actor_id=coop.owner.id)
     # membership_class: the default one comes with the co-op; add another.
     answer = await client.post(
         f"{coop.api}/membership-classes", json={"code": "worker", "name": "Worker members"}, headers=headers
@@ -91,7 +91,7 @@ async def fill(client: AsyncTestClient[Litestar], world: World, registry: Module
     # job_run: one daily job of a module of this test's own, run by the scheduler for this co-op.
     scheduled = ModuleRegistry.of([Module(name="daily", title="Daily", version="1", daily_jobs=(NOOP,))])
     async with world.database.transaction(tenant_id=coop.id) as session:
-        await tenancy.enable_module(session, scheduled, "daily", actor_id=coop.owner.id)
+        await tenants.enable_module(session, scheduled, "daily", actor_id=coop.owner.id)
     report = await run_due_jobs(world.database, scheduled, Settings(), only=coop.id)
     assert report.ran == [(coop.slug, "daily.noop")]
 

@@ -38,7 +38,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Party, Tenant
 from core.money import parse_amount
 from core.parties import check_bic, check_iban
-from core.tenancy import check_currency
+from core.tenants import check_currency
 from core.text import check_text, check_texts
 from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
 from modules.invoicing.models import Adjustment, Document, InvoicingSettings, Line

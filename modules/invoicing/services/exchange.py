@@ -27,7 +27,7 @@ from core.errors import DomainError, InvalidInput
 from core.models import Party
 from core.money import plain_number
 from core.parties import check_country, check_vat_id, create_party
-from core.tenancy import check_locale
+from core.tenants import check_locale
 from modules.invoicing.calc import document_places
 from modules.invoicing.models import Document, Line
 

@@ -28,7 +28,7 @@ from core.db.lookup import fetch
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Party
 from core.money import minor_unit, parse_amount
-from core.tenancy import check_currency
+from core.tenants import check_currency
 from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.services.documents import settle
 

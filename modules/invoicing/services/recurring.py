@@ -26,7 +26,7 @@ from core.db.engine import Database
 from core.db.lookup import fetch
 from core.errors import DomainError, InvalidInput
 from core.models import Party, Tenant
-from core.tenancy import check_currency
+from core.tenants import check_currency
 from modules.invoicing.calc import validate_lines
 from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.services.documents import (
