@@ -10,11 +10,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db.tenancy import all_tenants
+from core.db.lookup import fetch
+from core.db.tenancy import all_tenants, required_tenant_id
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import PartyLink, Tenant, TenantModule, TenantUser, User
 from core.money import is_currency
@@ -254,10 +255,9 @@ async def grant_role(
     """Give ``user`` a role in the session's tenant (replacing any), optionally acting for a party."""
     if role not in ROLES:
         raise InvalidInput.field("role", f"must be one of {', '.join(ROLES)}")
-    if role == "owner" and actor_role not in (None, "owner"):
-        raise PermissionDenied("only an owner can make someone an owner")
     membership = await session.scalar(select(TenantUser).where(TenantUser.user_id == user.id))
     before = membership.role if membership else None
+    await _check_owners(session, before=before, after=role, actor_role=actor_role)
     changed = before != role
     if membership is None:
         membership = TenantUser(user_id=user.id, role=role)
@@ -286,14 +286,41 @@ async def grant_role(
     return membership
 
 
-async def revoke_role(session: AsyncSession, user_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> None:
+async def _check_owners(
+    session: AsyncSession, *, before: str | None, after: str | None, actor_role: str | None
+) -> None:
+    """Only an owner may make, change or remove an owner, and no change may leave the co-op without one
+    (an owner demoting itself included). ``actor_role`` None is the platform (``coop`` commands).
+
+    The co-op's row is locked before the owners are counted, so two changes at once cannot each remove
+    one of the last two owners: the second waits, then counts what the first left (PostgreSQL's
+    ``FOR UPDATE``; SQLite's writer already holds the database)."""
+    if before == after or "owner" not in (before, after):
+        return
+    if actor_role not in (None, "owner"):
+        raise PermissionDenied("only an owner can make, change or remove an owner")
+    if before != "owner":
+        return
+    await fetch(session, Tenant, required_tenant_id(session), what="co-op", for_update=True)
+    owners = await session.scalar(
+        select(func.count()).select_from(TenantUser).where(TenantUser.role == "owner")
+    )
+    if (owners or 0) <= 1:
+        raise Conflict("the last owner cannot be removed or demoted; make someone else owner first")
+
+
+async def revoke_role(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    actor_id: uuid.UUID | None,
+    actor_role: str | None = None,
+) -> None:
+    """Take ``user_id``'s role in the session's tenant away, with its links to parties."""
     tenant_user = await session.scalar(select(TenantUser).where(TenantUser.user_id == user_id))
     if tenant_user is None:
         raise NotFound("that user has no role here")
-    if tenant_user.role == "owner":
-        owners = await session.scalars(select(TenantUser.user_id).where(TenantUser.role == "owner"))
-        if len(owners.all()) <= 1:
-            raise Conflict("the last owner cannot be removed; make someone else owner first")
+    await _check_owners(session, before=tenant_user.role, after=None, actor_role=actor_role)
     await session.delete(tenant_user)
     await session.execute(delete(PartyLink).where(PartyLink.user_id == user_id))
     await audit.record(

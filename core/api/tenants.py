@@ -100,7 +100,7 @@ class TenantController(Controller):
     @delete("/{tenant:str}/users/{user_id:uuid}", opt={"permission": "core.users.manage"}, status_code=204)
     async def revoke(self, db: AsyncSession, ctx: TenantContext, user_id: uuid.UUID) -> None:
         """Take a user's role here away."""
-        await tenants.revoke_role(db, user_id, actor_id=ctx.user_id)
+        await tenants.revoke_role(db, user_id, actor_id=ctx.user_id, actor_role=ctx.role)
         await db.commit()
 
     @get("/{tenant:str}/modules", opt={"permission": "core.tenant.view"})

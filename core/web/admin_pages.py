@@ -173,7 +173,7 @@ async def revoke_role(
 ) -> Response[Any]:
     """Take a user's role in the co-op away."""
     try:
-        await tenants.revoke_role(db, user_id, actor_id=ctx.user_id)
+        await tenants.revoke_role(db, user_id, actor_id=ctx.user_id, actor_role=ctx.role)
     except DomainError as exc:
         await db.rollback()
         return await _users_page(request, db, ctx, status=exc.status, error=exc.detail)
