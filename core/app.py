@@ -157,7 +157,9 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.base_url.startswith("https://"),
-            exclude=["/api/", "/healthz", "/schema"],
+            # Anchored: Litestar searches these anywhere in the path, and a co-op's pages (``/t/{slug}/...``)
+            # must never match them, whatever the slug.
+            exclude=["^/api/", "^/healthz$", "^/schema(/|$)"],
         ),
         template_config=TemplateConfig(directory=template_dirs, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(

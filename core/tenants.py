@@ -37,6 +37,10 @@ __all__ = [
 ]
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+RESERVED_SLUGS = frozenset(
+    {"account", "admin", "api", "assets", "docs", "healthz", "login", "logout", "p", "schema", "static", "t"}
+)
+"""Slugs that name the install's own routes (every first path segment, checked by a test), or may."""
 _TIMEZONES = frozenset(available_timezones())
 _LOCALES = ("en", "fr", "de", "es", "it", "nl", "pt", "ca")
 
@@ -82,6 +86,8 @@ class PublicTenant:
 def check_slug(slug: str) -> str:
     if not _SLUG.match(slug):
         raise InvalidInput.field("slug", "use 1-63 lower-case letters, digits and inner hyphens")
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput.field("slug", f"{slug!r} is reserved by the install; choose another")
     return slug
 
 

@@ -159,9 +159,11 @@ class World:
             _, token = await create_api_token(session, user.id, "tests")
         return Person(id=user.id, email=email, password=PASSWORD, token=token)
 
-    async def coop(self, *, currency: str = "EUR", modules: tuple[str, ...] = ()) -> Coop:
+    async def coop(
+        self, *, currency: str = "EUR", modules: tuple[str, ...] = (), slug: str | None = None
+    ) -> Coop:
         owner = await self.person("Owner")
-        slug = unique("coop")
+        slug = slug or unique("coop")
         async with self.database.transaction() as session:
             tenant = await tenants.create_tenant(session, slug=slug, name=f"Co-op {slug}", currency=currency)
             session.info["tenant_id"] = tenant.id
