@@ -29,6 +29,7 @@ from core.api.auth import AuthController
 from core.api.members import MembersController
 from core.api.tenants import TenantController
 from core.db.engine import Database
+from core.headers import SecurityHeadersMiddleware
 from core.http import (
     AuthMiddleware,
     RateLimitMiddleware,
@@ -151,7 +152,11 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
             "public_tenant": Provide(provide_public_tenant),
         },
         guards=[requires_user],
-        middleware=[DefineMiddleware(RateLimitMiddleware), DefineMiddleware(AuthMiddleware)],
+        middleware=[
+            DefineMiddleware(SecurityHeadersMiddleware),
+            DefineMiddleware(RateLimitMiddleware),
+            DefineMiddleware(AuthMiddleware),
+        ],
         exception_handlers=exception_handlers,
         logging_config=_logging_config(),
         csrf_config=CSRFConfig(
