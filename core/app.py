@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         ticker = None
-        if settings.scheduler and any(m.daily_jobs for m in registry):
+        if settings.scheduler:
             ticker = asyncio.create_task(scheduler_loop(database, registry, settings))
         try:
             yield

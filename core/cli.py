@@ -152,6 +152,22 @@ def _sqlite_path(settings: Settings) -> Path:
     return Path(make_url(settings.database_url).database or "")
 
 
+@db.command("prune")
+def db_prune() -> None:
+    """Delete idempotency keys past their 24 hours and expired browser sessions (servers do it hourly)."""
+    from core.housekeeping import prune_expired
+
+    async def go() -> None:
+        database = Database(_settings().database_url)
+        try:
+            pruned = await prune_expired(database)
+        finally:
+            await database.dispose()
+        click.echo(f"pruned {pruned.idempotency_keys} idempotency keys and {pruned.sessions} sessions")
+
+    _run(go())
+
+
 @db.command("backup")
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def db_backup(target: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -23,9 +23,11 @@ from core.db.base import utcnow
 from core.errors import Conflict, InvalidInput
 from core.models import IdempotencyRecord
 
-__all__ = ["HEADER", "idempotent", "prune"]
+__all__ = ["HEADER", "KEPT_FOR", "idempotent", "prune"]
 
 HEADER = "idempotency-key"
+KEPT_FOR = timedelta(hours=24)
+"""How long a key is remembered (docs/api.md promises 24 hours)."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -84,9 +86,11 @@ async def idempotent(
     return Response(content=body, status_code=status, media_type="application/json")
 
 
-async def prune(session: AsyncSession, *, older_than: timedelta = timedelta(hours=24)) -> int:
+async def prune(
+    session: AsyncSession, *, older_than: timedelta = KEPT_FOR, now: datetime | None = None
+) -> int:
     """Forget keys older than ``older_than`` (a reuse after that is a new request)."""
     result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - older_than)
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < (now or utcnow()) - older_than)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core import housekeeping
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.tenancy import all_tenants
@@ -97,8 +98,17 @@ async def run_due_jobs(
 
 
 async def scheduler_loop(database: Database, registry: ModuleRegistry, settings: Settings) -> None:
-    """Tick forever (until cancelled when the server stops)."""
+    """Tick forever (until cancelled when the server stops); once an hour, prune what has expired."""
+    pruned_at: datetime | None = None
     while True:
+        if pruned_at is None or utcnow() - pruned_at >= housekeeping.EVERY:
+            try:
+                pruned = await housekeeping.prune_expired(database)
+                pruned_at = utcnow()
+                if pruned.idempotency_keys or pruned.sessions:
+                    log.info("pruned %s", pruned)
+            except Exception:  # the database may be back next time
+                log.exception("pruning failed")
         try:
             report = await run_due_jobs(database, registry, settings)
             if report.ran or report.failed:

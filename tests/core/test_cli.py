@@ -105,3 +105,8 @@ def test_the_demo_seed_can_run_twice(env: dict[str, str]) -> None:
     second = run(env, "demo")
     assert "demo@coopstack.test" in first and first == second
     assert run(env, "tenant", "list").count("demo") == 1
+
+
+def test_db_prune_reports_what_it_forgot(env: dict[str, str]) -> None:
+    run(env, "db", "upgrade")
+    assert "pruned 0 idempotency keys and 0 sessions" in run(env, "db", "prune")
