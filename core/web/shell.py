@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldError, InvalidInput
-from core.http import exception_handlers as api_exception_handlers
+from core.http.problems import exception_handlers as api_exception_handlers
 from core.identity import CurrentUser
 from core.module import NavEntry
 from core.registry import ModuleRegistry
