@@ -46,7 +46,7 @@ _NOTICE_MAX = 400
 
 CORE_NAV: tuple[NavEntry, ...] = (
     NavEntry("Dashboard", "", "core.tenant.view", order=0),
-    NavEntry("Members", "members", "core.parties.view", order=10),
+    NavEntry("Parties", "parties", "core.parties.view", order=10),
     NavEntry("Users & roles", "users", "core.users.manage", order=80),
     NavEntry("Settings", "settings", "core.tenant.view", order=90),
     NavEntry("Modules", "modules", "core.tenant.view", order=91),
