@@ -18,7 +18,7 @@ from core.models import Tenant, TenantModule, TenantUser, User
 __all__ = ["TENANT_ACCESS_KEY", "TenantAccess", "authenticate", "tenant_access", "with_tenant_access"]
 
 # Where ``authenticate`` leaves what it found, for ``provide_tenant_context``.
-TENANT_ACCESS_KEY = "coopstack.membership"
+TENANT_ACCESS_KEY = "coopstack.tenant_access"
 
 
 @dataclass(frozen=True, slots=True)
