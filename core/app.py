@@ -26,13 +26,14 @@ from sqlalchemy import text
 
 from core import events
 from core.api.auth import AuthController
-from core.api.members import MembersController
+from core.api.memberships import MembershipsController
+from core.api.parties import PartiesController
 from core.api.tenants import TenantController
 from core.db.engine import Database
-from core.headers import SecurityHeadersMiddleware
 from core.http import (
     AuthMiddleware,
     RateLimitMiddleware,
+    SecurityHeadersMiddleware,
     exception_handlers,
     provide_db,
     provide_public_tenant,
@@ -137,7 +138,8 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
             healthz,
             AuthController,
             TenantController,
-            MembersController,
+            PartiesController,
+            MembershipsController,
             *PAGES,
             *_module_routers(registry),
             create_static_files_router(

@@ -22,13 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.base import utcnow
 from core.errors import Conflict, InvalidInput
 from core.models import IdempotencyRecord
+from core.tenants import TenantContext
 
-__all__ = ["HEADER", "KEPT_FOR", "idempotent", "prune"]
+__all__ = ["HEADER", "KEPT_FOR", "idempotent", "prune", "user_scope"]
 
 HEADER = "idempotency-key"
 KEPT_FOR = timedelta(hours=24)
 """How long a key is remembered (docs/api.md promises 24 hours)."""
 _encoder = msgspec.json.Encoder()
+
+
+def user_scope(ctx: TenantContext) -> str:
+    """The scope of a user's keys in a tenant: the same key from another user or tenant is another key."""
+    return f"{ctx.tenant_id}:{ctx.user_id}"
 
 
 def _fingerprint(request: Request[Any, Any, Any], body: bytes) -> str:

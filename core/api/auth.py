@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import identity
 from core.errors import BadCredentials, TooManyRequests
-from core.http import SESSION_COOKIE, count_of, hit
+from core.http.auth import SESSION_COOKIE
+from core.http.ratelimit import count_of, hit
 from core.models import User
 from core.schemas import LoginIn, TokenIn, token_out
 from core.settings import Settings

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import identity
 from core.api.auth import login_user, session_cookie
 from core.errors import DomainError, InvalidInput, TooManyRequests
-from core.http import SESSION_COOKIE
+from core.http.auth import SESSION_COOKIE
 from core.identity import CurrentUser
 from core.settings import Settings
 from core.tenants import tenants_of_user

@@ -9,7 +9,8 @@ from litestar.types import ControllerRouterHandler
 from core.web.account_pages import ACCOUNT_PAGES
 from core.web.admin_pages import ADMIN_PAGES
 from core.web.dashboard import DASHBOARD_PAGES
-from core.web.member_pages import MEMBER_PAGES
+from core.web.membership_pages import MEMBERSHIP_PAGES
+from core.web.party_pages import PARTY_PAGES
 from core.web.shell import page_exception_handlers
 
 __all__ = ["PAGES"]
@@ -17,7 +18,7 @@ __all__ = ["PAGES"]
 PAGES: list[ControllerRouterHandler] = [
     Router(
         path="/",
-        route_handlers=[*ACCOUNT_PAGES, *DASHBOARD_PAGES, *MEMBER_PAGES, *ADMIN_PAGES],
+        route_handlers=[*ACCOUNT_PAGES, *DASHBOARD_PAGES, *PARTY_PAGES, *MEMBERSHIP_PAGES, *ADMIN_PAGES],
         exception_handlers=page_exception_handlers,
         include_in_schema=False,
     )

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldError, InvalidInput
-from core.http import exception_handlers as api_exception_handlers
+from core.http.problems import exception_handlers as api_exception_handlers
 from core.identity import CurrentUser
 from core.module import NavEntry
 from core.registry import ModuleRegistry
@@ -46,7 +46,7 @@ _NOTICE_MAX = 400
 
 CORE_NAV: tuple[NavEntry, ...] = (
     NavEntry("Dashboard", "", "core.tenant.view", order=0),
-    NavEntry("Members", "members", "core.parties.view", order=10),
+    NavEntry("Parties", "parties", "core.parties.view", order=10),
     NavEntry("Users & roles", "users", "core.users.manage", order=80),
     NavEntry("Settings", "settings", "core.tenant.view", order=90),
     NavEntry("Modules", "modules", "core.tenant.view", order=91),

@@ -24,7 +24,7 @@ Client = AsyncTestClient[Litestar]
 
 
 async def add_member(client: Client, coop: Coop, **fields: str) -> httpx.Response:
-    return await submit(client, f"/t/{coop.slug}/members", {"kind": "organisation", **fields})
+    return await submit(client, f"/t/{coop.slug}/parties", {"kind": "organisation", **fields})
 
 
 async def test_a_wrong_password_shows_an_error_and_starts_no_session(client: Client, world: World) -> None:
@@ -46,17 +46,17 @@ async def test_a_login_form_without_its_csrf_token_is_refused(client: Client, wo
 
 async def test_an_anonymous_visitor_is_sent_to_log_in_and_then_back(client: Client, world: World) -> None:
     coop = await world.coop()
-    answer = await client.get(f"/t/{coop.slug}/members", follow_redirects=False)
+    answer = await client.get(f"/t/{coop.slug}/parties", follow_redirects=False)
     assert answer.status_code in (302, 303)
-    assert answer.headers["location"] == f"/login?next=%2Ft%2F{coop.slug}%2Fmembers"
+    assert answer.headers["location"] == f"/login?next=%2Ft%2F{coop.slug}%2Fparties"
     form = await client.get(answer.headers["location"])
-    assert f'name="next" value="/t/{coop.slug}/members"' in form.text
+    assert f'name="next" value="/t/{coop.slug}/parties"' in form.text
     login = await submit(
         client,
         "/login",
-        {"email": coop.owner.email, "password": coop.owner.password, "next": f"/t/{coop.slug}/members"},
+        {"email": coop.owner.email, "password": coop.owner.password, "next": f"/t/{coop.slug}/parties"},
     )
-    assert login.headers["location"] == f"/t/{coop.slug}/members"
+    assert login.headers["location"] == f"/t/{coop.slug}/parties"
 
 
 async def test_login_never_sends_the_visitor_to_another_site(client: Client, world: World) -> None:
@@ -88,7 +88,7 @@ async def test_logging_out_ends_the_session(client: Client, world: World) -> Non
     coop = await world.coop()
     await log_in(client, coop.owner)
     assert (await submit(client, "/logout")).status_code == 303
-    answer = await client.get(f"/t/{coop.slug}/members", follow_redirects=False)
+    answer = await client.get(f"/t/{coop.slug}/parties", follow_redirects=False)
     assert answer.headers["location"].startswith("/login")
 
 
@@ -98,24 +98,24 @@ async def test_a_new_member_appears_in_the_list_and_search_finds_it(client: Clie
     name = unique("Bakery")
     created = await add_member(client, coop, name=name, city="Lyon", country="FR", admit="yes")
     assert created.status_code == 303
-    assert created.headers["location"] == f"/t/{coop.slug}/members"
-    assert f"{name} is admitted as a member" in (await client.get(f"/t/{coop.slug}/members")).text
+    assert created.headers["location"] == f"/t/{coop.slug}/parties"
+    assert f"{name} is admitted as a member" in (await client.get(f"/t/{coop.slug}/parties")).text
     await add_member(client, coop, name=unique("Brewery"))
 
-    listing = await client.get(f"/t/{coop.slug}/members")
+    listing = await client.get(f"/t/{coop.slug}/parties")
     assert "is recorded as an applicant" in listing.text
     row = re.search(rf"<tr>\s*<th[^>]*><a [^>]*>{name}</a>.*?</tr>", listing.text, re.S)
     assert row is not None
     assert "M00001" in row.group(0) and "active" in row.group(0)
     assert "Brewery" in listing.text
-    assert "is recorded" not in (await client.get(f"/t/{coop.slug}/members")).text  # a notice shows once
+    assert "is recorded" not in (await client.get(f"/t/{coop.slug}/parties")).text  # a notice shows once
 
-    found = await client.get(f"/t/{coop.slug}/members", params={"q": name[-8:]})
+    found = await client.get(f"/t/{coop.slug}/parties", params={"q": name[-8:]})
     assert name in found.text and "Brewery" not in found.text
     partial = await client.get(
-        f"/t/{coop.slug}/members", params={"q": "brew"}, headers={"HX-Request": "true"}
+        f"/t/{coop.slug}/parties", params={"q": "brew"}, headers={"HX-Request": "true"}
     )
-    assert "<html" not in partial.text and 'id="member-results"' in partial.text
+    assert "<html" not in partial.text and 'id="party-results"' in partial.text
     assert "Brewery" in partial.text and name not in partial.text
 
 
@@ -124,7 +124,7 @@ async def test_the_member_list_pages_with_a_next_link(client: Client, world: Wor
     await log_in(client, coop.owner)
     for i in range(27):
         await add_member(client, coop, name=f"Member {i:02d}")
-    first = await client.get(f"/t/{coop.slug}/members")
+    first = await client.get(f"/t/{coop.slug}/parties")
     assert "Member 24" in first.text and "Member 25" not in first.text
     link = re.search(r'<a href="([^"]+)" rel="next">Next page</a>', first.text)
     assert link is not None
@@ -146,7 +146,7 @@ async def test_a_bad_member_form_comes_back_with_the_message_and_creates_nothing
     assert 'aria-invalid="true"' in answer.text
     empty = await add_member(client, coop, name="", country="Narnia")
     assert empty.status_code == 422 and "must not be empty" in empty.text
-    listing = await client.get(f"/t/{coop.slug}/members", params={"q": name})
+    listing = await client.get(f"/t/{coop.slug}/parties", params={"q": name})
     assert f">{name}</a>" not in listing.text
 
 
@@ -154,7 +154,7 @@ async def test_names_are_shown_as_text_never_as_markup(client: Client, world: Wo
     coop = await world.coop()
     await log_in(client, coop.owner)
     await add_member(client, coop, name="<script>alert(1)</script>")
-    listing = await client.get(f"/t/{coop.slug}/members")
+    listing = await client.get(f"/t/{coop.slug}/parties")
     assert "<script>alert(1)</script>" not in listing.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listing.text
 
@@ -164,8 +164,8 @@ async def test_a_member_is_admitted_then_suspended_from_its_page(client: Client,
     await log_in(client, coop.owner)
     name = unique("Applicant")
     await add_member(client, coop, name=name)
-    listing = await client.get(f"/t/{coop.slug}/members", params={"q": name})
-    href = re.search(r'href="(/t/[^"]+/members/[0-9a-f-]{36})"', listing.text)
+    listing = await client.get(f"/t/{coop.slug}/parties", params={"q": name})
+    href = re.search(r'href="(/t/[^"]+/parties/[0-9a-f-]{36})"', listing.text)
     assert href is not None
     page = await client.get(href.group(1))
     assert "applicant" in page.text and "M00001" not in page.text
@@ -180,7 +180,7 @@ async def test_a_member_is_admitted_then_suspended_from_its_page(client: Client,
 async def test_a_user_of_another_coop_gets_404_on_its_pages(client: Client, world: World) -> None:
     mine, theirs = await world.coop(), await world.coop()
     await log_in(client, mine.owner)
-    for path in ("", "members", "settings", "users", "modules"):
+    for path in ("", "parties", "settings", "users", "modules"):
         answer = await client.get(f"/t/{theirs.slug}/{path}")
         assert answer.status_code == 404, path
         assert "text/html" in answer.headers["content-type"]
@@ -191,12 +191,12 @@ async def test_a_viewer_sees_no_add_member_form_and_may_not_post_one(client: Cli
     coop = await world.coop()
     viewer = await world.join(coop, "viewer")
     await log_in(client, viewer)
-    listing = await client.get(f"/t/{coop.slug}/members")
+    listing = await client.get(f"/t/{coop.slug}/parties")
     assert listing.status_code == 200
     assert "Add member" not in listing.text
     refused = await add_member(client, coop, name="Sneaky")
     assert refused.status_code == 403
-    assert "Sneaky" not in (await client.get(f"/t/{coop.slug}/members")).text
+    assert "Sneaky" not in (await client.get(f"/t/{coop.slug}/parties")).text
 
 
 async def test_the_navigation_offers_only_what_the_role_allows(client: Client, world: World) -> None:
@@ -204,7 +204,7 @@ async def test_the_navigation_offers_only_what_the_role_allows(client: Client, w
     viewer = await world.join(coop, "viewer")
     await log_in(client, viewer)
     nav = text_of(await client.get(f"/t/{coop.slug}/"))
-    assert "Members" in nav and "Settings" in nav
+    assert "Parties" in nav and "Settings" in nav
     assert "Users & roles" not in nav and "Audit log" not in nav
     assert (await client.get(f"/t/{coop.slug}/users")).status_code == 403
     client.cookies.clear()

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.http import SESSION_COOKIE
+from core.http.auth import SESSION_COOKIE
 from tests.conftest import PASSWORD, PG_URL, create_pg_database, drop_pg_database, unique
 
 pytestmark = [

@@ -1,4 +1,5 @@
-"""A co-op's member list (search, pages, adding a member) and one member's page."""
+"""A co-op's parties with their memberships: the list (search, pages, adding a party with its
+membership) and one party's page."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.models import Membership
 from core.tenants import TenantContext
 from core.web.shell import form_data, is_htmx, length_errors, redirect, render
 
-__all__ = ["MEMBER_PAGES"]
+__all__ = ["PARTY_PAGES", "memberships_of", "render_party"]
 
 PAGE_SIZE = 25
 _LIMITS = {"name": 200, "email": 254, "vat_id": 32, "city": 100}
@@ -36,7 +37,7 @@ async def memberships_of(db: AsyncSession, party_ids: Sequence[uuid.UUID]) -> di
     return {m.party_id: m for m in found.all()}
 
 
-async def _members_page(
+async def _parties_page(
     request: Request[Any, Any, Any],
     db: AsyncSession,
     ctx: TenantContext,
@@ -64,12 +65,12 @@ async def _members_page(
         "errors": errors or {},
         "error": error,
     }
-    template = "core/_member_results.html" if is_htmx(request) else "core/members.html"
+    template = "core/_party_results.html" if is_htmx(request) else "core/parties.html"
     return await render(request, db, template, ctx=ctx, status=status, **context)
 
 
-@get("/t/{tenant:str}/members", opt={"permission": "core.parties.view"})
-async def members(
+@get("/t/{tenant:str}/parties", opt={"permission": "core.parties.view"})
+async def parties_page(
     request: Request[Any, Any, Any],
     db: AsyncSession,
     ctx: TenantContext,
@@ -77,11 +78,11 @@ async def members(
     cursor: str | None = None,
 ) -> Response[Any]:
     """Parties with their membership, by name; ``q`` searches name, e-mail, VAT number and city."""
-    return await _members_page(request, db, ctx, q=q, cursor=cursor)
+    return await _parties_page(request, db, ctx, q=q, cursor=cursor)
 
 
-@post("/t/{tenant:str}/members", opt={"permission": "core.parties.manage"})
-async def add_member(request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext) -> Response[Any]:
+@post("/t/{tenant:str}/parties", opt={"permission": "core.parties.manage"})
+async def add_party(request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext) -> Response[Any]:
     """Create a party and its membership (admitted at once, or as an applicant)."""
     form = await form_data(request)
     values: dict[str, Any] = {
@@ -110,17 +111,17 @@ async def add_member(request: Request[Any, Any, Any], db: AsyncSession, ctx: Ten
     except InvalidInput as exc:
         await db.rollback()
         errors = {_form_field(e["field"]): e["message"] for e in exc.errors}
-        return await _members_page(
+        return await _parties_page(
             request, db, ctx, q=None, cursor=None, status=422, form=form, errors=errors, error=exc.detail
         )
     except DomainError as exc:
         await db.rollback()
-        return await _members_page(
+        return await _parties_page(
             request, db, ctx, q=None, cursor=None, status=exc.status, form=form, error=exc.detail
         )
     await db.commit()
     what = "admitted as a member" if admit else "recorded as an applicant"
-    return redirect(request, f"/t/{ctx.slug}/members", notice=f"{party.name} is {what}.")
+    return redirect(request, f"/t/{ctx.slug}/parties", notice=f"{party.name} is {what}.")
 
 
 def _form_field(field: str) -> str:
@@ -128,7 +129,7 @@ def _form_field(field: str) -> str:
     return field.removeprefix("address.")
 
 
-async def _member_page(
+async def render_party(
     request: Request[Any, Any, Any],
     db: AsyncSession,
     ctx: TenantContext,
@@ -143,7 +144,7 @@ async def _member_page(
     return await render(
         request,
         db,
-        "core/member.html",
+        "core/party.html",
         ctx=ctx,
         status=status,
         party=party,
@@ -154,39 +155,12 @@ async def _member_page(
     )
 
 
-@get("/t/{tenant:str}/members/{party_id:uuid}", opt={"permission": "core.parties.view"})
-async def member(
+@get("/t/{tenant:str}/parties/{party_id:uuid}", opt={"permission": "core.parties.view"})
+async def party_page(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID
 ) -> Response[Any]:
     """One party: its details and its membership."""
-    return await _member_page(request, db, ctx, party_id)
+    return await render_party(request, db, ctx, party_id)
 
 
-@post("/t/{tenant:str}/members/{party_id:uuid}/membership", opt={"permission": "core.parties.manage"})
-async def change_membership(
-    request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, party_id: uuid.UUID
-) -> Response[Any]:
-    """Admit, suspend, reinstate or record the leaving of a member; or record a first membership."""
-    form = await form_data(request)
-    wanted = form.get("status", "")
-    party = await parties.get_party(db, party_id)
-    membership = (await memberships_of(db, [party_id])).get(party_id)
-    try:
-        if membership is None:
-            await parties.create_membership(
-                db, party_id=party_id, class_code=None, status=wanted, on=ctx.today(), actor_id=ctx.user_id
-            )
-        else:
-            await parties.change_membership_status(
-                db, membership.id, wanted, on=ctx.today(), actor_id=ctx.user_id
-            )
-    except DomainError as exc:
-        await db.rollback()
-        return await _member_page(request, db, ctx, party_id, status=exc.status, error=exc.detail)
-    await db.commit()
-    return redirect(
-        request, f"/t/{ctx.slug}/members/{party_id}", notice=f"{party.name}'s membership is now {wanted}."
-    )
-
-
-MEMBER_PAGES = [members, add_member, member, change_membership]
+PARTY_PAGES = [parties_page, add_party, party_page]

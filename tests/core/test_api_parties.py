@@ -6,7 +6,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from core import http
+from core.http import access
 from tests.conftest import World
 
 
@@ -227,7 +227,7 @@ async def test_roles_and_modules_decide_the_same_whoever_looks_them_up(
     """The user's lookup usually brings the membership in the tenant the path names; when it did
     not (a route it does not recognise), the tenant context looks it up itself, with the same answers."""
     if lookup == "by the tenant context":
-        monkeypatch.setattr(http, "_tenant_route", lambda scope: None)
+        monkeypatch.setattr(access, "_tenant_route", lambda scope: None)
     mine, theirs = await world.coop(modules=("invoicing",)), await world.coop()
     member = await world.join(mine, "member")
     assert (await client.get(f"{mine.api}/parties", headers=mine.owner.headers)).status_code == 200

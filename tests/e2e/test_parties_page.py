@@ -1,4 +1,4 @@
-"""The members page in a real browser against a real server: log in as the demo co-op's owner, add a
+"""The parties page in a real browser against a real server: log in as the demo co-op's owner, add a
 member with the form, and find it in the list and through the live search box."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.e2e.serving import CHROMIUM, CHROMIUM_ARGS, DEMO_EMAIL, DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(os.environ.get("COOPSTACK_E2E_SCREENSHOT", "/tmp/members.png"))
+SCREENSHOT = Path(os.environ.get("COOPSTACK_E2E_SCREENSHOT", "/tmp/parties.png"))
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +34,14 @@ def test_an_owner_adds_a_member_and_finds_it_in_the_list_and_by_search(server: s
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(15_000)
 
-            page.goto(f"{server}/t/demo/members")
+            page.goto(f"{server}/t/demo/parties")
             expect(page).to_have_url(re.compile(r"/login\?next="))
             page.get_by_label("E-mail").fill(DEMO_EMAIL)
             page.get_by_label("Password").fill(DEMO_PASSWORD)
             page.get_by_role("button", name="Log in").click()
 
-            expect(page).to_have_url(f"{server}/t/demo/members")
-            expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
+            expect(page).to_have_url(f"{server}/t/demo/parties")
+            expect(page.get_by_role("heading", name="Parties", level=1)).to_be_visible()
             expect(page.get_by_role("link", name="Green Grocers SCOP")).to_be_visible()
 
             form = page.locator("#add-member form")
@@ -59,8 +59,8 @@ def test_an_owner_adds_a_member_and_finds_it_in_the_list_and_by_search(server: s
             expect(row).to_contain_text("active")
             expect(row).to_contain_text(re.compile(r"M\d{5}"))
 
-            page.get_by_label("Search members").press_sequentially("harbour", delay=40)
-            results = page.locator("#member-rows")
+            page.get_by_label("Search parties").press_sequentially("harbour", delay=40)
+            results = page.locator("#party-rows")
             expect(results.get_by_role("link", name="Green Grocers SCOP")).to_have_count(0)
             expect(results.get_by_role("link", name="Harbour Fishers Coop")).to_be_visible()
             expect(page).to_have_url(re.compile(r"[?&]q=harbour"))
