@@ -35,8 +35,8 @@ def _placeholders(text: str) -> set[str]:
     return fields | set(re.findall(r"%\((\w+)\)", text))
 
 
-def test_invoicing_speaks_its_five_languages() -> None:
-    assert sorted(LANGUAGES) == ["de", "en", "es", "fr", "it"]
+def test_invoicing_speaks_at_least_its_five_languages_english_first() -> None:
+    assert {"en", "fr", "de", "es", "it"} <= set(LANGUAGES)
     assert LANGUAGES[0] == "en"
 
 
