@@ -1,352 +1,155 @@
 """The words printed on invoices and credit notes, in the languages documents are issued in.
 
 A document speaks its customer's language (``InvoiceSnapshot.language``); numbers, amounts and dates
-are formatted by Babel for the same language. Every language has every key: a missing word is a bug,
-not a fallback to English (a test compares the key sets).
+are formatted by Babel for the same language. The words come from invoicing's message catalogs,
+``locale/<language>/LC_MESSAGES/invoicing.po``, whose message ids are the English texts (see
+``docs/translating.md``): the languages a document can be issued in are English and every language
+with a catalog. A test holds every catalog complete, so a missing word is a failing test, not an
+English word on a French invoice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
 from types import MappingProxyType
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "category_name", "labels_for", "language_of", "unit_label"]
+from core.i18n import SOURCE_LANGUAGE, MessageCatalogs
 
-DEFAULT_LANGUAGE = "en"
+__all__ = [
+    "CATALOGS",
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "category_name",
+    "labels_for",
+    "language_of",
+    "translations",
+    "unit_label",
+]
 
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "invoice": "Invoice",
-        "credit_note": "Credit note",
-        "draft_banner": "DRAFT \N{EM DASH} not a valid invoice",
-        "draft_watermark": "DRAFT",
-        "number": "Number",
-        "issue_date": "Date",
-        "due_date": "Due date",
-        "payment_terms": "Payment terms",
-        "buyer_reference": "Your reference",
-        "order_reference": "Purchase order",
-        "corrects": "Corrects invoice",
-        "of_date": "of",
-        "bill_to": "Bill to",
-        "vat_id": "VAT number",
-        "company_id": "Registration no.",
-        "position": "#",
-        "description": "Description",
-        "quantity": "Qty",
-        "unit": "Unit",
-        "unit_price": "Unit price",
-        "discount": "Discount",
-        "vat_rate": "VAT",
-        "net_amount": "Amount",
-        "allowance": "Discount",
-        "charge": "Charge",
-        "vat_breakdown": "VAT breakdown",
-        "vat_category": "Category",
-        "taxable_amount": "Taxable amount",
-        "vat_amount": "VAT amount",
-        "sum_lines": "Total of lines",
-        "allowances_total": "Discounts",
-        "charges_total": "Charges",
-        "net_total": "Total excl. VAT",
-        "vat_total": "VAT",
-        "gross_total": "Total incl. VAT",
-        "prepaid": "Paid",
-        "rounding": "Rounding",
-        "amount_due": "Amount due",
-        "refund_due": "Amount credited",
-        "payment": "Payment",
-        "payment_by_transfer": "Please pay by bank transfer to",
-        "iban": "IBAN",
-        "bic": "BIC",
-        "payment_reference": "Reference",
-        "notes": "Notes",
-        "page": "Page",
-        "page_of": "of",
-    },
-    "fr": {
-        "invoice": "Facture",
-        "credit_note": "Avoir",
-        "draft_banner": "BROUILLON \N{EM DASH} ce n\N{RIGHT SINGLE QUOTATION MARK}est pas une facture",
-        "draft_watermark": "BROUILLON",
-        "number": "Numéro",
-        "issue_date": "Date",
-        "due_date": "Échéance",
-        "payment_terms": "Conditions de paiement",
-        "buyer_reference": "Votre référence",
-        "order_reference": "Bon de commande",
-        "corrects": "Rectifie la facture",
-        "of_date": "du",
-        "bill_to": "Facturé à",
-        "vat_id": "N° TVA",
-        "company_id": "SIREN/SIRET",
-        "position": "N°",
-        "description": "Désignation",
-        "quantity": "Qté",
-        "unit": "Unité",
-        "unit_price": "Prix unitaire HT",
-        "discount": "Remise",
-        "vat_rate": "TVA",
-        "net_amount": "Montant HT",
-        "allowance": "Remise",
-        "charge": "Frais",
-        "vat_breakdown": "Détail de la TVA",
-        "vat_category": "Catégorie",
-        "taxable_amount": "Base HT",
-        "vat_amount": "Montant TVA",
-        "sum_lines": "Total des lignes HT",
-        "allowances_total": "Remises",
-        "charges_total": "Frais",
-        "net_total": "Total HT",
-        "vat_total": "TVA",
-        "gross_total": "Total TTC",
-        "prepaid": "Déjà payé",
-        "rounding": "Arrondi",
-        "amount_due": "Net à payer",
-        "refund_due": "Montant crédité",
-        "payment": "Paiement",
-        "payment_by_transfer": "Merci de régler par virement sur le compte",
-        "iban": "IBAN",
-        "bic": "BIC",
-        "payment_reference": "Référence",
-        "notes": "Remarques",
-        "page": "Page",
-        "page_of": "sur",
-    },
-    "de": {
-        "invoice": "Rechnung",
-        "credit_note": "Gutschrift",
-        "draft_banner": "ENTWURF \N{EM DASH} keine gültige Rechnung",
-        "draft_watermark": "ENTWURF",
-        "number": "Rechnungsnummer",
-        "issue_date": "Rechnungsdatum",
-        "due_date": "Fällig am",
-        "payment_terms": "Zahlungsbedingungen",
-        "buyer_reference": "Ihre Referenz",
-        "order_reference": "Bestellnummer",
-        "corrects": "Korrektur der Rechnung",
-        "of_date": "vom",
-        "bill_to": "Rechnungsempfänger",
-        "vat_id": "USt-IdNr.",
-        "company_id": "Handelsregister",
-        "position": "Pos.",
-        "description": "Bezeichnung",
-        "quantity": "Menge",
-        "unit": "Einheit",
-        "unit_price": "Einzelpreis",
-        "discount": "Rabatt",
-        "vat_rate": "USt.",
-        "net_amount": "Betrag",
-        "allowance": "Nachlass",
-        "charge": "Zuschlag",
-        "vat_breakdown": "Umsatzsteuer",
-        "vat_category": "Kategorie",
-        "taxable_amount": "Nettobetrag",
-        "vat_amount": "Steuerbetrag",
-        "sum_lines": "Summe der Positionen",
-        "allowances_total": "Nachlässe",
-        "charges_total": "Zuschläge",
-        "net_total": "Gesamt netto",
-        "vat_total": "Umsatzsteuer",
-        "gross_total": "Gesamt brutto",
-        "prepaid": "Bereits bezahlt",
-        "rounding": "Rundung",
-        "amount_due": "Zahlbetrag",
-        "refund_due": "Gutschriftsbetrag",
-        "payment": "Zahlung",
-        "payment_by_transfer": "Bitte überweisen Sie auf das Konto",
-        "iban": "IBAN",
-        "bic": "BIC",
-        "payment_reference": "Verwendungszweck",
-        "notes": "Hinweise",
-        "page": "Seite",
-        "page_of": "von",
-    },
-    "es": {
-        "invoice": "Factura",
-        "credit_note": "Factura rectificativa",
-        "draft_banner": "BORRADOR \N{EM DASH} no es una factura válida",
-        "draft_watermark": "BORRADOR",
-        "number": "Número",
-        "issue_date": "Fecha",
-        "due_date": "Vencimiento",
-        "payment_terms": "Condiciones de pago",
-        "buyer_reference": "Su referencia",
-        "order_reference": "Pedido",
-        "corrects": "Rectifica la factura",
-        "of_date": "del",
-        "bill_to": "Facturar a",
-        "vat_id": "NIF-IVA",
-        "company_id": "N.º de registro",
-        "position": "N.º",
-        "description": "Descripción",
-        "quantity": "Cant.",
-        "unit": "Unidad",
-        "unit_price": "Precio unitario",
-        "discount": "Descuento",
-        "vat_rate": "IVA",
-        "net_amount": "Importe",
-        "allowance": "Descuento",
-        "charge": "Cargo",
-        "vat_breakdown": "Desglose del IVA",
-        "vat_category": "Categoría",
-        "taxable_amount": "Base imponible",
-        "vat_amount": "Cuota de IVA",
-        "sum_lines": "Total de líneas",
-        "allowances_total": "Descuentos",
-        "charges_total": "Cargos",
-        "net_total": "Total sin IVA",
-        "vat_total": "IVA",
-        "gross_total": "Total con IVA",
-        "prepaid": "Pagado",
-        "rounding": "Redondeo",
-        "amount_due": "Importe a pagar",
-        "refund_due": "Importe abonado",
-        "payment": "Pago",
-        "payment_by_transfer": "Por favor, pague mediante transferencia a",
-        "iban": "IBAN",
-        "bic": "BIC",
-        "payment_reference": "Referencia",
-        "notes": "Observaciones",
-        "page": "Página",
-        "page_of": "de",
-    },
-    "it": {
-        "invoice": "Fattura",
-        "credit_note": "Nota di credito",
-        "draft_banner": "BOZZA \N{EM DASH} non è una fattura valida",
-        "draft_watermark": "BOZZA",
-        "number": "Numero",
-        "issue_date": "Data",
-        "due_date": "Scadenza",
-        "payment_terms": "Condizioni di pagamento",
-        "buyer_reference": "Vostro riferimento",
-        "order_reference": "Ordine d\N{RIGHT SINGLE QUOTATION MARK}acquisto",
-        "corrects": "Rettifica la fattura",
-        "of_date": "del",
-        "bill_to": "Intestatario",
-        "vat_id": "Partita IVA",
-        "company_id": "N. registro imprese",
-        "position": "N.",
-        "description": "Descrizione",
-        "quantity": "Q.tà",
-        "unit": "Unità",
-        "unit_price": "Prezzo unitario",
-        "discount": "Sconto",
-        "vat_rate": "IVA",
-        "net_amount": "Importo",
-        "allowance": "Sconto",
-        "charge": "Maggiorazione",
-        "vat_breakdown": "Riepilogo IVA",
-        "vat_category": "Categoria",
-        "taxable_amount": "Imponibile",
-        "vat_amount": "Imposta",
-        "sum_lines": "Totale righe",
-        "allowances_total": "Sconti",
-        "charges_total": "Maggiorazioni",
-        "net_total": "Totale imponibile",
-        "vat_total": "IVA",
-        "gross_total": "Totale documento",
-        "prepaid": "Già pagato",
-        "rounding": "Arrotondamento",
-        "amount_due": "Netto a pagare",
-        "refund_due": "Importo accreditato",
-        "payment": "Pagamento",
-        "payment_by_transfer": "Si prega di pagare tramite bonifico su",
-        "iban": "IBAN",
-        "bic": "BIC",
-        "payment_reference": "Causale",
-        "notes": "Note",
-        "page": "Pagina",
-        "page_of": "di",
-    },
-}
+CATALOGS = MessageCatalogs(Path(__file__).parent / "locale", "invoicing")
+DEFAULT_LANGUAGE = SOURCE_LANGUAGE
+LANGUAGES: tuple[str, ...] = CATALOGS.languages()
 
-_CATEGORIES: dict[str, dict[str, str]] = {
-    "en": {
-        "S": "Standard rate",
-        "Z": "Zero rated",
-        "E": "Exempt from VAT",
-        "AE": "Reverse charge",
-        "K": "Intra-community supply, exempt",
-        "G": "Export outside the EU, exempt",
-        "O": "Outside the scope of VAT",
-    },
-    "fr": {
-        "S": "Taux normal",
-        "Z": "Taux zéro",
-        "E": "Exonéré de TVA",
-        "AE": "Autoliquidation",
-        "K": "Livraison intracommunautaire exonérée",
-        "G": "Exportation hors UE exonérée",
-        "O": "Hors champ de la TVA",
-    },
-    "de": {
-        "S": "Regelsteuersatz",
-        "Z": "Nullsatz",
-        "E": "Steuerbefreit",
-        "AE": "Steuerschuldnerschaft des Leistungsempfängers",
-        "K": "Steuerfreie innergemeinschaftliche Lieferung",
-        "G": "Steuerfreie Ausfuhr",
-        "O": "Nicht steuerbar",
-    },
-    "es": {
-        "S": "Tipo general",
-        "Z": "Tipo cero",
-        "E": "Exento de IVA",
-        "AE": "Inversión del sujeto pasivo",
-        "K": "Entrega intracomunitaria exenta",
-        "G": "Exportación exenta",
-        "O": "No sujeto a IVA",
-    },
-    "it": {
-        "S": "Aliquota ordinaria",
-        "Z": "Aliquota zero",
-        "E": "Esente IVA",
-        "AE": "Inversione contabile",
-        "K": "Cessione intracomunitaria non imponibile",
-        "G": "Esportazione non imponibile",
-        "O": "Fuori campo IVA",
-    },
-}
-
-_UNITS: dict[str, dict[str, str]] = {
-    "en": {"C62": "pc", "H87": "pc", "HUR": "h", "DAY": "day", "MON": "month", "KGM": "kg", "MTR": "m"},
-    "fr": {"C62": "u.", "H87": "pce", "HUR": "h", "DAY": "jour", "MON": "mois", "KGM": "kg", "MTR": "m"},
-    "de": {
-        "C62": "Stk.",
-        "H87": "Stk.",
-        "HUR": "Std.",
-        "DAY": "Tag",
-        "MON": "Monat",
-        "KGM": "kg",
-        "MTR": "m",
-    },
-    "es": {"C62": "ud.", "H87": "ud.", "HUR": "h", "DAY": "día", "MON": "mes", "KGM": "kg", "MTR": "m"},
-    "it": {"C62": "pz", "H87": "pz", "HUR": "h", "DAY": "giorno", "MON": "mese", "KGM": "kg", "MTR": "m"},
-}
 _COMMON_UNITS = {"LTR": "l", "MTK": "m²", "MTQ": "m³", "KMT": "km", "MIN": "min", "TNE": "t", "KWH": "kWh"}
-
-LANGUAGES: tuple[str, ...] = tuple(_LABELS)
-_FROZEN = {language: MappingProxyType(words) for language, words in _LABELS.items()}
+"""Unit symbols every language writes the same way."""
 
 
 def language_of(language: str | None) -> str:
     """One of ``LANGUAGES`` for a language tag (``fr``, ``fr-BE``, ``de_AT``), else English."""
     base = (language or "").replace("_", "-").split("-", 1)[0].lower()
-    return base if base in _LABELS else DEFAULT_LANGUAGE
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def translations(language: str | None) -> NullTranslations:
+    """Invoicing's texts in the document language nearest to ``language`` (see ``language_of``)."""
+    return CATALOGS.translations(language_of(language))
 
 
 def labels_for(language: str | None) -> Mapping[str, str]:
     """Every label of a document in ``language`` (read-only)."""
-    return _FROZEN[language_of(language)]
+    return _labels(language_of(language))
 
 
 def category_name(category: str, language: str | None) -> str:
     """The VAT category (EN 16931 BT-118 code) as a customer reads it."""
-    return _CATEGORIES[language_of(language)].get(category, category)
+    return _categories(language_of(language)).get(category, category)
 
 
 def unit_label(code: str, language: str | None) -> str:
     """A UN/ECE Recommendation 20 unit code as printed; unknown codes are printed as they are."""
-    return _UNITS[language_of(language)].get(code) or _COMMON_UNITS.get(code, code)
+    return _units(language_of(language)).get(code) or _COMMON_UNITS.get(code, code)
+
+
+@cache
+def _labels(language: str) -> Mapping[str, str]:
+    texts = CATALOGS.translations(language)
+    gettext, pgettext = texts.gettext, texts.pgettext
+    return MappingProxyType(
+        {
+            "invoice": gettext("Invoice"),
+            "credit_note": gettext("Credit note"),
+            "draft_banner": gettext("DRAFT \N{EM DASH} not a valid invoice"),
+            "draft_watermark": gettext("DRAFT"),
+            "number": gettext("Number"),
+            "issue_date": gettext("Date"),
+            "due_date": gettext("Due date"),
+            "payment_terms": gettext("Payment terms"),
+            "buyer_reference": gettext("Your reference"),
+            "order_reference": gettext("Purchase order"),
+            # Translators: "Corrects invoice F-2026-00042 of 14 March 2026", on a credit note.
+            "corrects": gettext("Corrects invoice"),
+            "of_date": pgettext("invoice number of its date", "of"),
+            "bill_to": gettext("Bill to"),
+            "vat_id": gettext("VAT number"),
+            "company_id": gettext("Registration no."),
+            # Translators: the heading of the column of line numbers.
+            "position": gettext("#"),
+            "description": gettext("Description"),
+            "quantity": gettext("Qty"),
+            "unit": gettext("Unit"),
+            "unit_price": gettext("Unit price"),
+            "discount": pgettext("column of line discounts", "Discount"),
+            "vat_rate": pgettext("column of VAT rates", "VAT"),
+            "net_amount": gettext("Amount"),
+            "allowance": pgettext("allowance on the whole document", "Discount"),
+            "charge": gettext("Charge"),
+            "vat_breakdown": gettext("VAT breakdown"),
+            "vat_category": gettext("Category"),
+            "taxable_amount": gettext("Taxable amount"),
+            "vat_amount": gettext("VAT amount"),
+            "sum_lines": gettext("Total of lines"),
+            "allowances_total": gettext("Discounts"),
+            "charges_total": gettext("Charges"),
+            "net_total": gettext("Total excl. VAT"),
+            "vat_total": pgettext("total of VAT", "VAT"),
+            "gross_total": gettext("Total incl. VAT"),
+            "prepaid": gettext("Paid"),
+            "rounding": gettext("Rounding"),
+            "amount_due": gettext("Amount due"),
+            "refund_due": gettext("Amount credited"),
+            "payment": gettext("Payment"),
+            "payment_by_transfer": gettext("Please pay by bank transfer to"),
+            "iban": gettext("IBAN"),
+            "bic": gettext("BIC"),
+            "payment_reference": gettext("Reference"),
+            "notes": gettext("Notes"),
+            # Translators: "Page 1 of 2", at the foot of every page.
+            "page": gettext("Page"),
+            "page_of": pgettext("page number of pages", "of"),
+        }
+    )
+
+
+@cache
+def _categories(language: str) -> Mapping[str, str]:
+    gettext = CATALOGS.translations(language).gettext
+    return MappingProxyType(
+        {
+            "S": gettext("Standard rate"),
+            "Z": gettext("Zero rated"),
+            "E": gettext("Exempt from VAT"),
+            "AE": gettext("Reverse charge"),
+            "K": gettext("Intra-community supply, exempt"),
+            "G": gettext("Export outside the EU, exempt"),
+            "O": gettext("Outside the scope of VAT"),
+        }
+    )
+
+
+@cache
+def _units(language: str) -> Mapping[str, str]:
+    pgettext = CATALOGS.translations(language).pgettext
+    return MappingProxyType(
+        {
+            "C62": pgettext("unit C62: one", "pc"),
+            "H87": pgettext("unit H87: piece", "pc"),
+            "HUR": pgettext("unit HUR: hour", "h"),
+            "DAY": pgettext("unit DAY: day", "day"),
+            "MON": pgettext("unit MON: month", "month"),
+            "KGM": pgettext("unit KGM: kilogram", "kg"),
+            "MTR": pgettext("unit MTR: metre", "m"),
+        }
+    )

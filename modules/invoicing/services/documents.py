@@ -41,6 +41,7 @@ from core.parties import check_bic, check_iban
 from core.tenants import check_currency
 from core.text import check_text, check_texts
 from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
+from modules.invoicing.i18n import LANGUAGES
 from modules.invoicing.models import Adjustment, Document, InvoicingSettings, Line
 from modules.invoicing.services.settings import get_settings, settings_found
 from modules.invoicing.snapshot import (
@@ -54,6 +55,7 @@ from modules.invoicing.snapshot import (
 )
 
 __all__ = [
+    "LANGUAGES",
     "AdjustmentData",
     "DraftInput",
     "LineData",
@@ -73,7 +75,6 @@ __all__ = [
     "write_lines",
 ]
 
-LANGUAGES = ("en", "fr", "de", "es", "it")
 MAX_LINES = 1000
 
 

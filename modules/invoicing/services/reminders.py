@@ -22,6 +22,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from gettext import NullTranslations
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,7 @@ from core.models import Party, Tenant, TenantModule
 from core.money import format_money
 from core.settings import Settings
 from core.text import check_text
+from modules.invoicing.i18n import language_of, translations
 from modules.invoicing.models import Document, Reminder
 from modules.invoicing.services.payments import OPEN_STATES
 from modules.invoicing.services.settings import get_settings
@@ -58,95 +60,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONSECUTIVE_FAILURES = 3
 """After this many mails in a row fail, the run stops: the server is down; the next run retries."""
-
-_TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "subject": "Reminder {level}: invoice {number}",
-        "greeting": "Dear {customer},",
-        "1": "According to our records, invoice {number} of {issue_date} was due on {due_date} and has "
-        "not been paid in full yet. It may simply have slipped through; we would be grateful if you "
-        "could pay the open amount of {balance}.",
-        "2": "Invoice {number} of {issue_date} was due on {due_date}, {days} days ago, and despite our "
-        "previous reminder the open amount of {balance} has not reached us. Please pay it within the "
-        "next few days.",
-        "3": "Despite our reminders, invoice {number} of {issue_date}, due on {due_date}, is still unpaid. "
-        "This is our final reminder: please pay the open amount of {balance} without delay, or contact "
-        "us if something is wrong with the invoice.",
-        "pay_to": "Please transfer it to IBAN {iban}, quoting {number}.",
-        "attached": "The invoice is attached.",
-        "ignore": "If you have paid in the meantime, please disregard this message.",
-        "closing": "Kind regards,",
-    },
-    "fr": {
-        "subject": "Relance {level} : facture {number}",
-        "greeting": "Bonjour {customer},",
-        "1": "Sauf erreur de notre part, la facture {number} du {issue_date}, échue le {due_date}, n'a "
-        "pas encore été réglée en totalité. Il s'agit sans doute d'un oubli ; nous vous remercions de "
-        "bien vouloir régler le montant restant dû de {balance}.",
-        "2": "La facture {number} du {issue_date} est échue depuis le {due_date}, soit {days} jours, et "
-        "malgré notre précédente relance, le montant de {balance} ne nous est pas parvenu. Merci de le "
-        "régler dans les prochains jours.",
-        "3": "Malgré nos relances, la facture {number} du {issue_date}, échue le {due_date}, reste "
-        "impayée. Ceci est notre dernière relance : merci de régler sans délai le montant de {balance}, "
-        "ou de nous contacter si la facture pose un problème.",
-        "pay_to": "Merci d'effectuer le virement sur l'IBAN {iban} en indiquant {number}.",
-        "attached": "La facture est jointe à ce message.",
-        "ignore": "Si vous avez réglé entre-temps, merci de ne pas tenir compte de ce message.",
-        "closing": "Cordialement,",
-    },
-    "de": {
-        "subject": "Mahnung {level}: Rechnung {number}",
-        "greeting": "Guten Tag {customer},",
-        "1": "nach unseren Unterlagen war die Rechnung {number} vom {issue_date} am {due_date} fällig und "
-        "ist noch nicht vollständig bezahlt. Sicher ist sie nur untergegangen; bitte überweisen Sie den "
-        "offenen Betrag von {balance}.",
-        "2": "die Rechnung {number} vom {issue_date} war am {due_date} fällig, vor {days} Tagen, und trotz "
-        "unserer Erinnerung ist der offene Betrag von {balance} nicht bei uns eingegangen. Bitte "
-        "begleichen Sie ihn in den nächsten Tagen.",
-        "3": "trotz unserer Erinnerungen ist die Rechnung {number} vom {issue_date}, fällig am {due_date}, "
-        "noch immer unbezahlt. Dies ist unsere letzte Mahnung: Bitte zahlen Sie den offenen Betrag von "
-        "{balance} umgehend, oder melden Sie sich, falls mit der Rechnung etwas nicht stimmt.",
-        "pay_to": "Bitte überweisen Sie auf die IBAN {iban} mit dem Verwendungszweck {number}.",
-        "attached": "Die Rechnung liegt bei.",
-        "ignore": "Falls Sie inzwischen bezahlt haben, betrachten Sie diese Nachricht bitte als "
-        "gegenstandslos.",
-        "closing": "Mit freundlichen Grüßen",
-    },
-    "es": {
-        "subject": "Recordatorio {level}: factura {number}",
-        "greeting": "Estimado/a {customer}:",
-        "1": "Según nuestros registros, la factura {number} del {issue_date} venció el {due_date} y aún "
-        "no se ha pagado por completo. Quizá se haya pasado por alto; le agradeceríamos que abonara el "
-        "importe pendiente de {balance}.",
-        "2": "La factura {number} del {issue_date} venció el {due_date}, hace {days} días, y pese a "
-        "nuestro recordatorio anterior no hemos recibido el importe pendiente de {balance}. Le rogamos "
-        "que lo abone en los próximos días.",
-        "3": "Pese a nuestros recordatorios, la factura {number} del {issue_date}, vencida el {due_date}, "
-        "sigue sin pagarse. Este es nuestro último recordatorio: abone sin demora el importe pendiente "
-        "de {balance} o póngase en contacto con nosotros si hay algún problema con la factura.",
-        "pay_to": "Realice la transferencia al IBAN {iban} indicando {number}.",
-        "attached": "Adjuntamos la factura.",
-        "ignore": "Si ya ha realizado el pago, ignore este mensaje.",
-        "closing": "Atentamente,",
-    },
-    "it": {
-        "subject": "Sollecito {level}: fattura {number}",
-        "greeting": "Gentile {customer},",
-        "1": "dai nostri registri risulta che la fattura {number} del {issue_date}, scaduta il {due_date}, "
-        "non è ancora stata pagata per intero. Forse si tratta di una svista; le saremmo grati se volesse "
-        "saldare l'importo residuo di {balance}.",
-        "2": "la fattura {number} del {issue_date} è scaduta il {due_date}, {days} giorni fa, e nonostante "
-        "il nostro precedente sollecito l'importo residuo di {balance} non ci è pervenuto. La preghiamo "
-        "di saldarlo nei prossimi giorni.",
-        "3": "nonostante i nostri solleciti, la fattura {number} del {issue_date}, scaduta il {due_date}, "
-        "risulta ancora non pagata. Questo è il nostro ultimo sollecito: la preghiamo di saldare senza "
-        "indugio l'importo di {balance}, o di contattarci se la fattura presenta un problema.",
-        "pay_to": "Effettui il bonifico sull'IBAN {iban} indicando {number}.",
-        "attached": "In allegato la fattura.",
-        "ignore": "Se nel frattempo ha già pagato, non tenga conto di questo messaggio.",
-        "closing": "Cordiali saluti,",
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,26 +135,64 @@ def reminder_message(
     attached: bool,
 ) -> tuple[str, str]:
     """The subject and text of reminder ``level`` for ``document``, in the document's language."""
-    words = _TEXTS.get(document.language, _TEXTS["en"])
-    language = document.language if document.language in _TEXTS else "en"
+    language = language_of(document.language)
+    texts = translations(language)
     assert document.due_date is not None and document.issue_date is not None
+    days = (today - document.due_date).days
     values = {
         "level": level,
         "number": document.number or "",
         "customer": customer,
         "issue_date": format_date(document.issue_date, format="long", locale=language),
         "due_date": format_date(document.due_date, format="long", locale=language),
-        "days": (today - document.due_date).days,
+        "days": days,
         "balance": format_money(document.balance, document.currency, language),
         "iban": iban or "",
     }
-    body = [words["greeting"].format(**values), "", words[str(min(level, 3))].format(**values)]
+    body = [
+        texts.gettext("Dear {customer},").format(**values),
+        "",
+        _reminder_paragraph(texts, level, days).format(**values),
+    ]
     if iban:
-        body += ["", words["pay_to"].format(**values)]
+        body += ["", texts.gettext("Please transfer it to IBAN {iban}, quoting {number}.").format(**values)]
     if attached:
-        body += ["", words["attached"]]
-    body += ["", words["ignore"], "", words["closing"], seller]
-    return words["subject"].format(**values), "\n".join(body) + "\n"
+        body += ["", texts.gettext("The invoice is attached.")]
+    body += [
+        "",
+        texts.gettext("If you have paid in the meantime, please disregard this message."),
+        "",
+        texts.gettext("Kind regards,"),
+        seller,
+    ]
+    # Translators: the subject of a reminder mail; {level} is 1, 2 or 3.
+    subject = texts.gettext("Reminder {level}: invoice {number}").format(**values)
+    return subject, "\n".join(body) + "\n"
+
+
+def _reminder_paragraph(texts: NullTranslations, level: int, days: int) -> str:
+    """What reminder ``level`` says, placeholders unfilled; every level past the third says the third's."""
+    if level <= 1:
+        return texts.gettext(
+            "According to our records, invoice {number} of {issue_date} was due on {due_date} and has "
+            "not been paid in full yet. It may simply have slipped through; we would be grateful if you "
+            "could pay the open amount of {balance}."
+        )
+    if level == 2:
+        return texts.ngettext(
+            "Invoice {number} of {issue_date} was due on {due_date}, {days} day ago, and despite our "
+            "previous reminder the open amount of {balance} has not reached us. Please pay it within the "
+            "next few days.",
+            "Invoice {number} of {issue_date} was due on {due_date}, {days} days ago, and despite our "
+            "previous reminder the open amount of {balance} has not reached us. Please pay it within the "
+            "next few days.",
+            days,
+        )
+    return texts.gettext(
+        "Despite our reminders, invoice {number} of {issue_date}, due on {due_date}, is still unpaid. "
+        "This is our final reminder: please pay the open amount of {balance} without delay, or contact "
+        "us if something is wrong with the invoice."
+    )
 
 
 async def _invoice_pdf(database: Database, document: Document) -> bytes | None:

@@ -27,7 +27,7 @@ from core.db.lookup import fetch
 from core.errors import Conflict, InvalidInput
 from core.models import Party, Tenant
 from core.settings import Settings
-from modules.invoicing.i18n import language_of
+from modules.invoicing.i18n import language_of, translations
 from modules.invoicing.models import Document, InvoicingSettings
 
 __all__ = ["MAX_RECIPIENTS", "SentMail", "check_recipients", "send_document"]
@@ -36,63 +36,6 @@ MAX_RECIPIENTS = 10
 MAX_MESSAGE = 5000
 
 PdfMaker = Callable[[Document], Awaitable[bytes]]
-
-_TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "invoice": "Invoice",
-        "credit_note": "Credit note",
-        "subject": "{title} {number} from {seller}",
-        "hello": "Hello,",
-        "body_invoice": "Please find attached invoice {number} of {date} for {amount}.",
-        "body_credit_note": "Please find attached credit note {number} of {date} for {amount}.",
-        "due": "It is due on {due}.",
-        "regards": "Kind regards,",
-    },
-    "fr": {
-        "invoice": "Facture",
-        "credit_note": "Avoir",
-        "subject": "{title} {number} de {seller}",
-        "hello": "Bonjour,",
-        "body_invoice": "Veuillez trouver ci-joint la facture {number} du {date} d'un montant de {amount}.",
-        "body_credit_note": "Veuillez trouver ci-joint l'avoir {number} du {date} d'un montant de {amount}.",
-        "due": "Elle est payable au plus tard le {due}.",
-        "regards": "Cordialement,",
-    },
-    "de": {
-        "invoice": "Rechnung",
-        "credit_note": "Gutschrift",
-        "subject": "{title} {number} von {seller}",
-        "hello": "Guten Tag,",
-        "body_invoice": "anbei erhalten Sie die Rechnung {number} vom {date} über {amount}.",
-        "body_credit_note": "anbei erhalten Sie die Gutschrift {number} vom {date} über {amount}.",
-        "due": "Sie ist fällig am {due}.",
-        "regards": "Mit freundlichen Grüßen",
-    },
-    "es": {
-        "invoice": "Factura",
-        "credit_note": "Factura rectificativa",
-        "subject": "{title} {number} de {seller}",
-        "hello": "Buenos días:",
-        "body_invoice": "Adjuntamos la factura {number} del {date} por un importe de {amount}.",
-        "body_credit_note": (
-            "Adjuntamos la factura rectificativa {number} del {date} por un importe de {amount}."
-        ),
-        "due": "Vence el {due}.",
-        "regards": "Atentamente,",
-    },
-    "it": {
-        "invoice": "Fattura",
-        "credit_note": "Nota di credito",
-        "subject": "{title} {number} da {seller}",
-        "hello": "Gentile cliente,",
-        "body_invoice": "in allegato trova la fattura {number} del {date} per un importo di {amount}.",
-        "body_credit_note": (
-            "in allegato trova la nota di credito {number} del {date} per un importo di {amount}."
-        ),
-        "due": "La scadenza è il {due}.",
-        "regards": "Cordiali saluti,",
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,21 +70,30 @@ def check_recipients(addresses: Sequence[str]) -> tuple[str, ...]:
 def mail_text(document: Document, *, seller: str, message: str | None) -> tuple[str, str]:
     """The subject and the text of the mail, in the document's language."""
     language = language_of(document.language)
-    words = _TEXTS.get(language, _TEXTS["en"])
-    kind = "credit_note" if document.kind == "credit_note" else "invoice"
+    texts = translations(language)
     locale = {"en": "en_GB"}.get(language, language)
-    body = words[f"body_{kind}"].format(
+    if document.kind == "credit_note":
+        title = texts.gettext("Credit note")
+        body = texts.gettext("Please find attached credit note {number} of {date} for {amount}.")
+    else:
+        title = texts.gettext("Invoice")
+        body = texts.gettext("Please find attached invoice {number} of {date} for {amount}.")
+    body = body.format(
         number=document.number,
         date=format_date(document.issue_date, format="long", locale=locale) if document.issue_date else "",
         amount=format_currency(document.total_gross, document.currency, locale=locale),
     )
-    if kind == "invoice" and document.due_date:
-        body += " " + words["due"].format(due=format_date(document.due_date, format="long", locale=locale))
-    paragraphs = [words["hello"], body]
+    if document.kind != "credit_note" and document.due_date:
+        due = format_date(document.due_date, format="long", locale=locale)
+        body += " " + texts.gettext("It is due on {due}.").format(due=due)
+    paragraphs = [texts.gettext("Hello,"), body]
     if message and message.strip():
         paragraphs.append(message.strip())
-    paragraphs.append(f"{words['regards']}\n{seller}")
-    subject = words["subject"].format(title=words[kind], number=document.number, seller=seller)
+    paragraphs.append(f"{texts.gettext('Kind regards,')}\n{seller}")
+    # Translators: the subject of the mail; {title} is "Invoice" or "Credit note".
+    subject = texts.gettext("{title} {number} from {seller}").format(
+        title=title, number=document.number, seller=seller
+    )
     return subject, "\n\n".join(paragraphs) + "\n"
 
 
