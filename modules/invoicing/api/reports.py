@@ -9,7 +9,6 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -17,8 +16,18 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
-from core.money import amount_text, minor_unit, plain_number
 from core.tenants import TenantContext
+from modules.invoicing.schemas.reports import (
+    AGED_CSV_HEADER,
+    REVENUE_CSV_HEADER,
+    VAT_CSV_HEADER,
+    aged_csv_rows,
+    aged_out,
+    revenue_out,
+    revenue_row_out,
+    vat_out,
+    vat_row_out,
+)
 from modules.invoicing.services import reports
 
 __all__ = ["ReportController"]
@@ -75,50 +84,10 @@ class ReportController(Controller):
         """What customers owe, by days past due (current, 1-30, 31-60, 61-90, 90+), per currency."""
         report = await reports.aged_receivables(db, on=on or ctx.today())
         if _wants_csv(request, format_):
-
-            def line(c: reports.AgedCustomer, customer_id: str, name: str) -> list[object]:
-                return [
-                    c.currency,
-                    customer_id,
-                    name,
-                    c.invoices,
-                    *(amount_text(c.buckets[b], minor_unit(c.currency)) for b in reports.BUCKETS),
-                    amount_text(c.total, minor_unit(c.currency)),
-                ]
-
-            rows = [line(c, str(c.customer_id), c.name) for c in report.customers]
-            rows += [line(total, "", "TOTAL") for _, total in sorted(report.totals.items())]
             return _csv(
-                f"aged-receivables-{report.on.isoformat()}.csv",
-                ["currency", "customer_id", "customer", "invoices", *reports.BUCKETS, "total"],
-                rows,
+                f"aged-receivables-{report.on.isoformat()}.csv", AGED_CSV_HEADER, aged_csv_rows(report)
             )
-
-        def out(c: reports.AgedCustomer) -> dict[str, Any]:
-            return {
-                "invoices": c.invoices,
-                **{b: amount_text(c.buckets[b], minor_unit(c.currency)) for b in reports.BUCKETS},
-                "total": amount_text(c.total, minor_unit(c.currency)),
-            }
-
-        return Response(
-            {
-                "on": report.on.isoformat(),
-                "buckets": list(reports.BUCKETS),
-                "currencies": [
-                    {
-                        "currency": currency,
-                        "customers": [
-                            {"customer_id": str(c.customer_id), "name": c.name, **out(c)}
-                            for c in report.customers
-                            if c.currency == currency
-                        ],
-                        "totals": out(total),
-                    }
-                    for currency, total in sorted(report.totals.items())
-                ],
-            }
-        )
+        return Response(aged_out(report))
 
     @get("/vat", opt={"permission": "invoicing.view"})
     async def vat(
@@ -134,32 +103,13 @@ class ReportController(Controller):
         start, end = _period(ctx, date_from, date_to)
         rows = await reports.vat_summary(db, date_from=start, date_to=end)
         totals = reports.vat_totals(rows)
-
-        def out(row: reports.VatRow) -> dict[str, Any]:
-            return {
-                "period": row.period,
-                "currency": row.currency,
-                "category": row.category,
-                "rate": plain_number(row.rate),
-                "taxable": amount_text(row.taxable, minor_unit(row.currency)),
-                "tax": amount_text(row.tax, minor_unit(row.currency)),
-                "documents": row.documents,
-            }
-
         if _wants_csv(request, format_):
             return _csv(
                 f"vat-{start.isoformat()}-{end.isoformat()}.csv",
-                ["period", "currency", "category", "rate", "taxable", "tax", "documents"],
-                [list(out(row).values()) for row in [*rows, *totals]],
+                VAT_CSV_HEADER,
+                [list(vat_row_out(row).values()) for row in [*rows, *totals]],
             )
-        return Response(
-            {
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "rows": [out(row) for row in rows],
-                "totals": [{k: v for k, v in out(row).items() if k != "period"} for row in totals],
-            }
-        )
+        return Response(vat_out(start, end, rows, totals))
 
     @get("/revenue", opt={"permission": "invoicing.view"})
     async def revenue(
@@ -174,45 +124,10 @@ class ReportController(Controller):
         """Net revenue (excluding VAT) per customer: invoices minus credit notes issued in the period."""
         start, end = _period(ctx, date_from, date_to)
         rows = await reports.revenue_by_customer(db, date_from=start, date_to=end)
-
-        def out(row: reports.RevenueRow) -> dict[str, Any]:
-            return {
-                "customer_id": str(row.customer_id),
-                "name": row.name,
-                "currency": row.currency,
-                "invoices": row.invoices,
-                "credit_notes": row.credit_notes,
-                "invoiced": amount_text(row.invoiced, minor_unit(row.currency)),
-                "credited": amount_text(row.credited, minor_unit(row.currency)),
-                "net": amount_text(row.net, minor_unit(row.currency)),
-            }
-
         if _wants_csv(request, format_):
             return _csv(
                 f"revenue-{start.isoformat()}-{end.isoformat()}.csv",
-                [
-                    "customer_id",
-                    "customer",
-                    "currency",
-                    "invoices",
-                    "credit_notes",
-                    "invoiced",
-                    "credited",
-                    "net",
-                ],
-                [list(out(row).values()) for row in rows],
+                REVENUE_CSV_HEADER,
+                [list(revenue_row_out(row).values()) for row in rows],
             )
-        totals: dict[str, Decimal] = {}
-        for row in rows:
-            totals[row.currency] = totals.get(row.currency, Decimal(0)) + row.net
-        return Response(
-            {
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "customers": [out(row) for row in rows],
-                "totals": {
-                    currency: amount_text(net, minor_unit(currency))
-                    for currency, net in sorted(totals.items())
-                },
-            }
-        )
+        return Response(revenue_out(start, end, rows))
