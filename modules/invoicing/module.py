@@ -5,21 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.module import DailyJob, Module, NavEntry, Permission
-from modules.invoicing.api import InvoiceController
+from modules.invoicing.api import INVOICE_CONTROLLERS
 from modules.invoicing.cli import invoicing as invoicing_cli
 from modules.invoicing.demo import seed_demo
-from modules.invoicing.extra_api import (
-    ExchangeController,
-    InvoiceActionsController,
-    RecurringController,
-    SettingsController,
-)
-from modules.invoicing.payments_api import (
-    CustomerAccountController,
-    PaymentController,
-    ReminderController,
-    ReportController,
-)
 from modules.invoicing.services.recurring import daily_recurring
 from modules.invoicing.services.reminders import daily_reminders
 from modules.invoicing.web import INVOICE_PAGES
@@ -44,17 +32,7 @@ MODULE = Module(
         "invoicing_recurring",
     ),
     migrations=HERE / "migrations",
-    api=[
-        InvoiceController,
-        InvoiceActionsController,
-        RecurringController,
-        ExchangeController,
-        SettingsController,
-        PaymentController,
-        CustomerAccountController,
-        ReminderController,
-        ReportController,
-    ],
+    api=INVOICE_CONTROLLERS,
     cli=invoicing_cli,
     daily_jobs=(DailyJob("recurring", daily_recurring), DailyJob("reminders", daily_reminders)),
     demo=seed_demo,

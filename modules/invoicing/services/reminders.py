@@ -201,7 +201,7 @@ async def _invoice_pdf(database: Database, document: Document) -> bytes | None:
         from modules.invoicing.pdf import render_invoice_pdf_async
     except ImportError:  # pragma: no cover - rendering is optional for reminders
         return None
-    from modules.invoicing.api import stored_file
+    from modules.invoicing.api.documents import stored_file
     from modules.invoicing.snapshot import snapshot_from_json
 
     if document.snapshot is None:

@@ -1,4 +1,5 @@
-"""The invoicing API under /api/v1/tenants/{tenant}: thin handlers over the services."""
+"""Invoices, credit notes and quotes under /api/v1/tenants/{tenant}/invoices: list, write, issue,
+credit and download them."""
 
 from __future__ import annotations
 
@@ -11,23 +12,28 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import QueryParameter
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.engine import Database
-from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
 from core.idempotency import idempotent
 from core.pagination import paginate
 from core.tenants import TenantContext
 from modules.invoicing.models import Document, DocumentFile
-from modules.invoicing.schemas import AdjustmentIn, CreditIn, InvoiceIn, InvoicePatch, LineIn, document_out
+from modules.invoicing.schemas.documents import (
+    AdjustmentIn,
+    CreditIn,
+    InvoiceIn,
+    InvoicePatch,
+    LineIn,
+    document_out,
+)
+from modules.invoicing.services import access, search
 from modules.invoicing.services import documents as docs
 from modules.invoicing.snapshot import InvoiceSnapshot, snapshot_from_json
 
-__all__ = ["InvoiceController"]
-
-STATES = ("draft", "issued", "partially_paid", "paid", "converted")
-KINDS = ("invoice", "credit_note", "quote")
+__all__ = ["InvoiceController", "snapshot_for", "stored_file"]
 
 
 def _lines(raw: Sequence[LineIn] | None) -> list[docs.LineData] | None:
@@ -60,73 +66,6 @@ def _draft_input(data: InvoiceIn | InvoicePatch) -> docs.DraftInput:
         language=data.language,
         kind=getattr(data, "kind", "invoice"),
     )
-
-
-def readable(ctx: TenantContext) -> tuple[uuid.UUID, ...] | None:
-    """None when the user may read every invoice; else the parties whose invoices it may read."""
-    if ctx.can("invoicing.view"):
-        return None
-    if ctx.can("invoicing.own"):
-        return ctx.party_ids
-    raise PermissionDenied("your role may not see invoices here")
-
-
-async def readable_document(db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID) -> Document:
-    """A document the user may read; a member asking for another customer's gets 404."""
-    document = await docs.get_document(db, document_id)
-    parties = readable(ctx)
-    if parties is not None and (document.customer_id not in parties or document.state == "draft"):
-        raise NotFound("no such invoice")
-    return document
-
-
-def _scope(ctx: TenantContext) -> str:
-    return f"{ctx.tenant_id}:{ctx.user_id}"
-
-
-def list_statement(
-    ctx: TenantContext,
-    *,
-    state: str | None,
-    kind: str | None,
-    customer_id: uuid.UUID | None,
-    date_from: date | None,
-    date_to: date | None,
-    overdue: bool,
-    q: str | None,
-) -> Select[Any]:
-    """Invoices matching the filters a bookkeeper uses."""
-    statement = select(Document)
-    parties = readable(ctx)
-    if parties is not None:
-        statement = statement.where(Document.customer_id.in_(parties), Document.state != "draft")
-    if kind:
-        if kind not in KINDS:
-            raise InvalidInput.field("kind", f"must be one of {', '.join(KINDS)}")
-        statement = statement.where(Document.kind == kind)
-    if state:
-        if state not in STATES:
-            raise InvalidInput.field("state", f"must be one of {', '.join(STATES)}")
-        statement = statement.where(Document.state == state)
-    if customer_id:
-        statement = statement.where(Document.customer_id == customer_id)
-    if date_from:
-        statement = statement.where(Document.issue_date >= date_from)
-    if date_to:
-        statement = statement.where(Document.issue_date <= date_to)
-    if overdue:
-        statement = statement.where(
-            and_(
-                Document.state.in_(("issued", "partially_paid")),
-                Document.kind == "invoice",
-                Document.due_date < ctx.today(),
-            )
-        )
-    if q:
-        statement = statement.where(
-            or_(Document.number.like(f"%{q.strip()}%"), Document.buyer_reference == q)
-        )
-    return statement
 
 
 async def stored_file(database: Database, document: Document, kind: str, make: Any) -> bytes:
@@ -193,8 +132,10 @@ class InvoiceController(Controller):
         cursor: str | None = None,
     ) -> dict[str, Any]:
         """Invoices, newest first; filter by state, kind, customer, issue dates, overdue, number."""
-        statement = list_statement(
-            ctx,
+        parties = access.readable_parties(ctx.permissions, ctx.party_ids)
+        statement = search.document_statement(
+            parties=parties,
+            today=ctx.today(),
             state=state_filter,
             kind=kind,
             customer_id=customer_id,
@@ -212,7 +153,7 @@ class InvoiceController(Controller):
             cursor=cursor,
             descending=True,
         )
-        staff = readable(ctx) is None
+        staff = parties is None
         return {"items": [document_out(d, staff=staff) for d in page.items], "next_cursor": page.next_cursor}
 
     @post("/", opt={"permission": "invoicing.manage"})
@@ -238,14 +179,21 @@ class InvoiceController(Controller):
                 )
             return 201, document_out(draft.document, *draft.rows)
 
-        return await idempotent(db, request, _scope(ctx), produce)
+        return await idempotent(db, request, access.idempotency_scope(ctx.tenant_id, ctx.user_id), produce)
 
     @get("/{document_id:uuid}", opt={"permission": None})
     async def show(self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID) -> dict[str, Any]:
         """One document with its lines."""
-        document = await readable_document(db, ctx, document_id)
+        document = await access.readable_document(
+            db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
+        )
         lines, adjustments = await docs.lines_of(db, document.id)
-        return document_out(document, lines, adjustments, staff=readable(ctx) is None)
+        return document_out(
+            document,
+            lines,
+            adjustments,
+            staff=access.readable_parties(ctx.permissions, ctx.party_ids) is None,
+        )
 
     @patch("/{document_id:uuid}", opt={"permission": "invoicing.manage"})
     async def update(
@@ -273,7 +221,7 @@ class InvoiceController(Controller):
             document = await docs.issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
             return 200, document_out(document)
 
-        return await idempotent(db, request, _scope(ctx), produce)
+        return await idempotent(db, request, access.idempotency_scope(ctx.tenant_id, ctx.user_id), produce)
 
     @post("/{document_id:uuid}/credit", opt={"permission": "invoicing.issue"})
     async def credit(
@@ -297,7 +245,7 @@ class InvoiceController(Controller):
             )
             return 201, document_out(credit)
 
-        return await idempotent(db, request, _scope(ctx), produce)
+        return await idempotent(db, request, access.idempotency_scope(ctx.tenant_id, ctx.user_id), produce)
 
     @get("/{document_id:uuid}/pdf", opt={"permission": None})
     async def pdf(
@@ -307,7 +255,9 @@ class InvoiceController(Controller):
         preview while a draft."""
         from modules.invoicing.pdf import render_invoice_pdf_async
 
-        document = await readable_document(db, ctx, document_id)
+        document = await access.readable_document(
+            db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
+        )
         snapshot = await snapshot_for(db, document)
         name = f"{document.number or 'draft'}.pdf"
         # The request's connection goes back to the pool before the render: it would sit idle for it,
@@ -333,7 +283,9 @@ class InvoiceController(Controller):
         """The EN 16931 CII XML (the one embedded in the PDF)."""
         from modules.invoicing.einvoice import facturx_xml
 
-        document = await readable_document(db, ctx, document_id)
+        document = await access.readable_document(
+            db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
+        )
         snapshot = await snapshot_for(db, document)
         return _download(
             facturx_xml(snapshot), "application/xml", f"{document.number or 'draft'}.facturx.xml"
@@ -346,6 +298,8 @@ class InvoiceController(Controller):
         """The UBL 2.1 invoice in the Peppol BIS Billing 3.0 shape."""
         from modules.invoicing.einvoice import ubl_xml
 
-        document = await readable_document(db, ctx, document_id)
+        document = await access.readable_document(
+            db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
+        )
         snapshot = await snapshot_for(db, document)
         return _download(ubl_xml(snapshot), "application/xml", f"{document.number or 'draft'}.ubl.xml")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.tenants import TenantContext
 from modules.invoicing.services import reports
-from modules.invoicing.web_common import page, parse_date
+from modules.invoicing.web.layout import page, parse_date
 
 __all__ = ["REPORT_PAGES"]
 

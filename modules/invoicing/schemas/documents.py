@@ -1,4 +1,5 @@
-"""Request and response shapes. Amounts travel as decimal strings ("12.50"), never JSON floats."""
+"""Invoices, credit notes and quotes as the API takes and answers them. Amounts travel as decimal strings
+("12.50"), never JSON floats."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from core.money import plain_number
+from core.money import amount_text, plain_number
 from modules.invoicing.calc import document_places
-from modules.invoicing.models import Allocation, Document, Payment
+from modules.invoicing.models import Document
 
 if TYPE_CHECKING:
     from modules.invoicing.services.documents import StoredAdjustment, StoredLine
 
-__all__ = ["CreditIn", "InvoiceIn", "InvoicePatch", "document_out", "payment_out"]
+__all__ = ["AdjustmentIn", "CreditIn", "InvoiceIn", "InvoicePatch", "LineIn", "document_out"]
 
 
 class LineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -83,15 +84,12 @@ class CreditIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
 
 
-def _amount(value: Decimal, currency: str) -> str:
-    return str(value.quantize(Decimal(1).scaleb(-document_places(currency))) + 0)  # + 0: never "-0.00"
-
-
 def _price(value: Decimal, currency: str) -> str:
     """A unit price or a line discount: the amount's decimals, more when it has more (up to 4), the
     same however it was sent or stored (``10``, ``10.0000`` -> ``10.00``; ``1.9990`` -> ``1.999``)."""
     text = plain_number(value)
-    return text if len(text.partition(".")[2]) > document_places(currency) else _amount(value, currency)
+    places = document_places(currency)
+    return text if len(text.partition(".")[2]) > places else amount_text(value, places)
 
 
 def document_out(
@@ -103,6 +101,7 @@ def document_out(
 ) -> dict[str, Any]:
     """A document as the API answers it; ``staff=False`` (a member reading its own invoices) leaves out
     the co-op's collection state (reminder level, paused reminders)."""
+    places = document_places(document.currency)
     out: dict[str, Any] = {
         "id": str(document.id),
         "kind": document.kind,
@@ -118,15 +117,15 @@ def document_out(
         "order_reference": document.order_reference,
         "notes": document.notes,
         "credited_id": str(document.credited_id) if document.credited_id else None,
-        "total_lines": _amount(document.total_lines, document.currency),
-        "total_allowances": _amount(document.total_allowances, document.currency),
-        "total_charges": _amount(document.total_charges, document.currency),
-        "total_net": _amount(document.total_net, document.currency),
-        "total_vat": _amount(document.total_vat, document.currency),
-        "total_gross": _amount(document.total_gross, document.currency),
-        "amount_due": _amount(document.amount_due, document.currency),
-        "amount_paid": _amount(document.amount_settled, document.currency),
-        "balance": _amount(document.balance, document.currency),
+        "total_lines": amount_text(document.total_lines, places),
+        "total_allowances": amount_text(document.total_allowances, places),
+        "total_charges": amount_text(document.total_charges, places),
+        "total_net": amount_text(document.total_net, places),
+        "total_vat": amount_text(document.total_vat, places),
+        "total_gross": amount_text(document.total_gross, places),
+        "amount_due": amount_text(document.amount_due, places),
+        "amount_paid": amount_text(document.amount_settled, places),
+        "balance": amount_text(document.balance, places),
         "issued_at": document.issued_at.isoformat() if document.issued_at else None,
         "sent_at": document.sent_at.isoformat() if document.sent_at else None,
     }
@@ -145,7 +144,7 @@ def document_out(
                 "vat_category": line.vat_category,
                 "vat_rate": plain_number(line.vat_rate),
                 "exemption_reason": line.exemption_reason,
-                "net_amount": _amount(line.net_amount, document.currency),
+                "net_amount": amount_text(line.net_amount, places),
             }
             for line in lines
         ]
@@ -154,47 +153,11 @@ def document_out(
             {
                 "position": a.position,
                 "is_charge": a.is_charge,
-                "amount": _amount(a.amount, document.currency),
+                "amount": amount_text(a.amount, places),
                 "reason": a.reason,
                 "vat_category": a.vat_category,
                 "vat_rate": plain_number(a.vat_rate),
             }
             for a in adjustments
-        ]
-    return out
-
-
-def _money(value: Decimal, currency: str) -> str:
-    """An amount at its currency's ISO 4217 minor unit (payments are not bound to 2 decimals)."""
-    from core.money import minor_unit
-
-    return str(value.quantize(Decimal(1).scaleb(-minor_unit(currency))))
-
-
-def payment_out(
-    payment: Payment, allocations: list[tuple[Allocation, str | None]] | None = None
-) -> dict[str, Any]:
-    """A payment; with ``allocations`` (each with its invoice's number), where its money went."""
-    out: dict[str, Any] = {
-        "id": str(payment.id),
-        "customer_id": str(payment.customer_id),
-        "date": payment.received_on.isoformat(),
-        "amount": _money(payment.amount, payment.currency),
-        "currency": payment.currency,
-        "method": payment.method,
-        "reference": payment.reference,
-        "allocated": _money(payment.amount - payment.unallocated, payment.currency),
-        "unallocated": _money(payment.unallocated, payment.currency),
-        "created_at": payment.created_at.isoformat(),
-    }
-    if allocations is not None:
-        out["allocations"] = [
-            {
-                "invoice_id": str(allocation.invoice_id),
-                "invoice_number": number,
-                "amount": _money(allocation.amount, payment.currency),
-                "created_at": allocation.created_at.isoformat(),
-            }
-            for allocation, number in allocations
         ]
     return out

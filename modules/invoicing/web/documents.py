@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response, get, post
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import parties
@@ -19,18 +17,22 @@ from core.errors import DomainError, InvalidInput
 from core.money import parse_amount
 from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, redirect
-from modules.invoicing.api import readable, readable_document, stored_file
-from modules.invoicing.calc import Totals, compute_totals, document_places
-from modules.invoicing.models import Allocation, Document, Payment
+from modules.invoicing.api.documents import stored_file
+from modules.invoicing.models import Document
+from modules.invoicing.services import access, payments, quotes, search, sending
 from modules.invoicing.services import documents as docs
-from modules.invoicing.services import payments, quotes, sending
-from modules.invoicing.services.documents import StoredAdjustment, StoredLine
+from modules.invoicing.services.credit_notes import (
+    credit_notes_of,
+    credited_invoice,
+    document_totals,
+    rate_key,
+)
 from modules.invoicing.services.payments import OPEN_STATES
 from modules.invoicing.services.reminders import pause_reminders, reminders_sent
 from modules.invoicing.snapshot import snapshot_from_json
-from modules.invoicing.web_common import amount_text, page, parse_date
+from modules.invoicing.web.layout import page, parse_date
 
-__all__ = ["DOCUMENT_PAGES"]
+__all__ = ["DOCUMENT_PAGES", "document_page"]
 
 _METHOD_LABELS = {
     "bank_transfer": "Bank transfer",
@@ -43,49 +45,21 @@ _METHOD_LABELS = {
 }
 
 
-def _totals_of(
-    document: Document, lines: Sequence[StoredLine], adjustments: Sequence[StoredAdjustment]
-) -> Totals:
-    """The totals as issued (from the stored snapshot), or as they stand on a draft."""
-    if document.snapshot is not None:
-        return snapshot_from_json(document.snapshot).totals
-    return compute_totals(
-        docs.line_inputs(lines),
-        docs.adjustment_inputs(adjustments),
-        currency=document.currency,
-        prepaid=document.prepaid,
-    )
-
-
 async def _settlements(db: AsyncSession, document: Document) -> list[dict[str, Any]]:
-    """What settled an invoice (payments and credit notes), or what a credit note settled."""
-    column = Allocation.credit_note_id if document.kind == "credit_note" else Allocation.invoice_id
-    rows = await db.execute(
-        select(Allocation, Payment, Document)
-        .outerjoin(Payment, Payment.id == Allocation.payment_id)
-        .outerjoin(
-            Document,
-            Document.id
-            == (Allocation.invoice_id if document.kind == "credit_note" else Allocation.credit_note_id),
-        )
-        .where(column == document.id)
-        .order_by(Allocation.created_at, Allocation.id)
-    )
-    found = []
-    for allocation, payment, other in rows:
-        found.append(
-            {
-                "amount": allocation.amount,
-                "on": payment.received_on if payment else (other.issue_date if other else None),
-                "payment": payment,
-                "method": _METHOD_LABELS.get(payment.method, payment.method) if payment else None,
-                "document": other,
-            }
-        )
-    return found
+    """What settled an invoice (payments and credit notes), or what a credit note settled, as shown."""
+    return [
+        {
+            "amount": allocation.amount,
+            "on": payment.received_on if payment else (other.issue_date if other else None),
+            "payment": payment,
+            "method": _METHOD_LABELS.get(payment.method, payment.method) if payment else None,
+            "document": other,
+        }
+        for allocation, payment, other in await search.settlements_of(db, document)
+    ]
 
 
-async def _document_page(
+async def document_page(
     request: Request[Any, Any, Any],
     db: AsyncSession,
     ctx: TenantContext,
@@ -102,23 +76,19 @@ async def _document_page(
     reminder_form: dict[str, str] | None = None,
     reminder_errors: dict[str, str] | None = None,
 ) -> Response[Any]:
-    document = await readable_document(db, ctx, document_id)
+    """An invoice or credit note's page, with what went wrong in the last action if anything did."""
+    document = await access.readable_document(
+        db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
+    )
     lines, adjustments = await docs.lines_of(db, document.id)
-    staff = readable(ctx) is None
+    staff = access.readable_parties(ctx.permissions, ctx.party_ids) is None
     credit_notes: list[Document] = []
-    credited: Document | None = None
     if document.kind == "invoice" and document.state != "draft":
-        found = await db.scalars(
-            select(Document)
-            .where(Document.credited_id == document.id, Document.state != "draft")
-            .order_by(Document.created_at)
-        )
-        credit_notes = list(found)
-    if document.credited_id is not None:
-        credited = await db.scalar(select(Document).where(Document.id == document.credited_id))
+        credit_notes = await credit_notes_of(db, document)
+    credited = await credited_invoice(db, document)
     customer = await parties.get_party(db, document.customer_id)
     api = f"/api/v1/tenants/{ctx.slug}/invoices/{document.id}"
-    totals = _totals_of(document, lines, adjustments)
+    totals = document_totals(document, lines, adjustments)
     return await page(
         request,
         db,
@@ -143,7 +113,7 @@ async def _document_page(
         send_errors=send_errors or {},
         credit_form=credit_form or {},
         credit_errors=credit_errors or {},
-        credit_rates=[_rate_key(b.category, b.rate) for b in totals.breakdown],
+        credit_rates=[rate_key(b.category, b.rate) for b in totals.breakdown],
         reminders=await reminders_sent(db, document.id) if staff and document.kind == "invoice" else [],
         open_states=OPEN_STATES,
         reminder_form=reminder_form or {},
@@ -151,17 +121,12 @@ async def _document_page(
     )
 
 
-def _rate_key(category: str, rate: Decimal) -> str:
-    """A VAT category and rate as one choice of the partial credit form (``S:20``)."""
-    return f"{category}:{format(rate.normalize(), 'f')}"
-
-
 @get("/invoices/{document_id:uuid}", opt={"permission": None})
 async def show_invoice(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
 ) -> Response[Any]:
     """An invoice or credit note; a member sees only its own, once issued."""
-    return await _document_page(request, db, ctx, document_id)
+    return await document_page(request, db, ctx, document_id)
 
 
 @post("/invoices/{document_id:uuid}/issue", opt={"permission": "invoicing.issue"})
@@ -174,12 +139,12 @@ async def issue_invoice(
     except InvalidInput as exc:
         await db.rollback()
         problems = [f"{e['message']}" for e in exc.errors] or [exc.detail]
-        return await _document_page(
+        return await document_page(
             request, db, ctx, document_id, status=422, error="Cannot issue yet: " + "; ".join(problems)
         )
     except DomainError as exc:
         await db.rollback()
-        return await _document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
     number = document.number
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices/{document_id}", notice=f"Issued as {number}.")
@@ -198,164 +163,17 @@ async def pause_or_resume_reminders(
         )
     except InvalidInput as exc:
         await db.rollback()
-        return await _document_page(
+        return await document_page(
             request, db, ctx, document_id, status=422, reminder_form=form, reminder_errors=field_errors(exc)
         )
     except DomainError as exc:
         await db.rollback()
-        return await _document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
     await db.commit()
     notice = (
         "Reminders are paused for this invoice." if paused else "Reminders go out again for this invoice."
     )
     return redirect(request, f"/t/{ctx.slug}/invoices/{document_id}#reminders", notice=notice)
-
-
-@post("/invoices/{document_id:uuid}/credit", opt={"permission": "invoicing.issue"})
-async def credit_in_full(
-    request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
-) -> Response[Any]:
-    """Issue a credit note for the whole invoice (what is still open on it is settled by it)."""
-    form = await form_data(request)
-    reason = form.get("reason", "")[:500]
-    try:
-        credit = await docs.credit_invoice(
-            db, document_id, None, today=ctx.today(), reason=reason, actor_id=ctx.user_id
-        )
-    except DomainError as exc:
-        await db.rollback()
-        return await _document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
-    credit_id, number = credit.id, credit.number
-    await db.commit()
-    return redirect(request, f"/t/{ctx.slug}/invoices/{credit_id}", notice=f"Credit note {number} issued.")
-
-
-def _credit_amount(
-    raw: str, field: str, currency: str, errors: dict[str, str], *, most: Decimal | None = None
-) -> Decimal | None:
-    """A positive amount of the form (excluding VAT), at most ``most``; an empty field is no amount."""
-    if not raw:
-        return None
-    try:
-        value = parse_amount(raw.replace(",", "."), field=field, places=document_places(currency))
-    except InvalidInput as exc:
-        errors.update(field_errors(exc))
-        return None
-    if value <= 0:
-        errors[field] = "must be more than zero"
-        return None
-    if most is not None and value > most:
-        errors[field] = f"must be at most {amount_text(most, currency)}, the line's net amount"
-        return None
-    return value
-
-
-async def _partial_credit_lines(
-    db: AsyncSession, document: Document, form: dict[str, str], errors: dict[str, str]
-) -> list[docs.LineData]:
-    """The credit note's lines the form asks for: part or all of chosen lines, and one line of an
-    amount at one of the invoice's VAT rates."""
-    currency = document.currency
-    lines, adjustments = await docs.lines_of(db, document.id)
-    chosen: list[docs.LineData] = []
-    for line in lines:
-        field = f"line-{line.position}"
-        amount = _credit_amount(form.get(field, ""), field, currency, errors, most=line.net_amount)
-        if amount is None:
-            continue
-        if amount == line.net_amount:  # the whole line, as it was invoiced
-            chosen.append(
-                docs.LineData(
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    vat_rate=line.vat_rate,
-                    vat_category=line.vat_category,
-                    unit=line.unit,
-                    discount=line.discount,
-                    exemption_reason=line.exemption_reason,
-                )
-            )
-        else:
-            chosen.append(
-                docs.LineData(
-                    description=line.description,
-                    quantity=Decimal(1),
-                    unit_price=amount,
-                    vat_rate=line.vat_rate,
-                    vat_category=line.vat_category,
-                    exemption_reason=line.exemption_reason,
-                )
-            )
-    amount = _credit_amount(form.get("amount", ""), "amount", currency, errors)
-    if amount is not None:
-        breakdown = {
-            _rate_key(b.category, b.rate): b for b in _totals_of(document, lines, adjustments).breakdown
-        }
-        vat = breakdown.get(form.get("amount_vat", ""))
-        if vat is None:
-            errors["amount_vat"] = "choose one of the invoice's VAT rates"
-        else:
-            chosen.append(
-                docs.LineData(
-                    description=form.get("amount_description", "")[:500] or form.get("reason", "")[:500],
-                    quantity=Decimal(1),
-                    unit_price=amount,
-                    vat_rate=vat.rate,
-                    vat_category=vat.category,
-                    exemption_reason=vat.exemption_reason,
-                )
-            )
-    if not chosen and not errors:
-        errors["lines"] = "enter an amount to credit on a line, or an amount below"
-    return chosen
-
-
-@post("/invoices/{document_id:uuid}/credit-part", opt={"permission": "invoicing.issue"})
-async def credit_in_part(
-    request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
-) -> Response[Any]:
-    """Issue a credit note for part of the invoice: amounts of chosen lines, or one amount at one of its
-    VAT rates, with the reason printed on it. It settles what is still open on the invoice."""
-    form = await form_data(request)
-    errors: dict[str, str] = {}
-    document = await docs.get_document(db, document_id)
-    reason = form.get("reason", "")[:500]
-    if not reason:
-        errors["reason"] = "say why the invoice is credited; it is printed on the credit note"
-    if len(form.get("amount_description", "")) > 500:
-        errors["amount_description"] = "must be at most 500 characters"
-    lines = await _partial_credit_lines(db, document, form, errors)
-    if not errors:
-        try:
-            credit = await docs.credit_invoice(
-                db, document_id, lines, today=ctx.today(), reason=reason, actor_id=ctx.user_id
-            )
-        except InvalidInput as exc:
-            await db.rollback()
-            errors = {"lines" if k.startswith("lines") else k: v for k, v in field_errors(exc).items()}
-            errors = errors or {"lines": exc.detail}
-        except DomainError as exc:
-            await db.rollback()
-            return await _document_page(
-                request, db, ctx, document_id, status=exc.status, error=exc.detail, credit_form=form
-            )
-        else:
-            credit_id, number = credit.id, credit.number
-            await db.commit()
-            return redirect(
-                request, f"/t/{ctx.slug}/invoices/{credit_id}", notice=f"Credit note {number} issued."
-            )
-    return await _document_page(
-        request,
-        db,
-        ctx,
-        document_id,
-        status=422,
-        error="The credit note was not issued; see below.",
-        credit_form=form,
-        credit_errors=errors,
-    )
 
 
 @post("/invoices/{document_id:uuid}/delete", opt={"permission": "invoicing.manage"})
@@ -367,7 +185,7 @@ async def delete_invoice(
         await docs.delete_draft(db, document_id, actor_id=ctx.user_id)
     except DomainError as exc:
         await db.rollback()
-        return await _document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices", notice="The draft is deleted.")
 
@@ -408,7 +226,7 @@ async def record_payment(
             errors = {("date" if k == "received_on" else k): v for k, v in field_errors(exc).items()}
         except DomainError as exc:
             await db.rollback()
-            return await _document_page(
+            return await document_page(
                 request, db, ctx, document_id, status=exc.status, error=exc.detail, payment_form=form
             )
         else:
@@ -416,7 +234,7 @@ async def record_payment(
             return redirect(
                 request, f"/t/{ctx.slug}/invoices/{document_id}", notice="The payment is recorded."
             )
-    return await _document_page(
+    return await document_page(
         request,
         db,
         ctx,
@@ -462,11 +280,11 @@ async def send_invoice(
         )
     except InvalidInput as exc:
         errors = {("to" if k.startswith("to") else k): v for k, v in field_errors(exc).items()}
-        return await _document_page(
+        return await document_page(
             request, db, ctx, document_id, status=422, error=exc.detail, send_errors=errors, send_form=form
         )
     except DomainError as exc:
-        return await _document_page(
+        return await document_page(
             request, db, ctx, document_id, status=exc.status, error=exc.detail, send_form=form
         )
     target = f"/t/{ctx.slug}/invoices/{document_id}"
@@ -482,7 +300,7 @@ async def convert_quote(
         quote, invoice = await quotes.convert_quote(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
     except DomainError as exc:
         await db.rollback()
-        return await _document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
     invoice_id, number = invoice.id, quote.number
     await db.commit()
     return redirect(
@@ -495,8 +313,6 @@ async def convert_quote(
 DOCUMENT_PAGES = [
     show_invoice,
     issue_invoice,
-    credit_in_full,
-    credit_in_part,
     delete_invoice,
     record_payment,
     send_invoice,

@@ -15,7 +15,7 @@ from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, redirect
 from modules.invoicing.services import settings as invoicing_settings
 from modules.invoicing.services.settings import LOGO_TYPES, MAX_LOGO, SettingsPatch, SmtpIn
-from modules.invoicing.web_common import page
+from modules.invoicing.web.layout import page
 
 __all__ = ["SETTINGS_PAGES"]
 

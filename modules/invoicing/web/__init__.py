@@ -6,18 +6,22 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from modules.invoicing.web_document import DOCUMENT_PAGES
-from modules.invoicing.web_editor import EDITOR_PAGES
-from modules.invoicing.web_list import LIST_PAGES
-from modules.invoicing.web_reports import REPORT_PAGES
-from modules.invoicing.web_settings import SETTINGS_PAGES
+from modules.invoicing.web.credit_notes import CREDIT_PAGES
+from modules.invoicing.web.customers import CUSTOMER_PAGES
+from modules.invoicing.web.documents import DOCUMENT_PAGES
+from modules.invoicing.web.editor import EDITOR_PAGES
+from modules.invoicing.web.invoice_list import LIST_PAGES
+from modules.invoicing.web.reports import REPORT_PAGES
+from modules.invoicing.web.settings import SETTINGS_PAGES
 
 __all__ = ["INVOICE_PAGES"]
 
 INVOICE_PAGES: list[ControllerRouterHandler] = [
     *LIST_PAGES,
+    *CUSTOMER_PAGES,
     *EDITOR_PAGES,
     *DOCUMENT_PAGES,
+    *CREDIT_PAGES,
     *REPORT_PAGES,
     *SETTINGS_PAGES,
 ]

@@ -19,7 +19,7 @@ from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_t
 from modules.invoicing.models import Document
 from modules.invoicing.services import documents as docs
 from modules.invoicing.services.documents import StoredAdjustment, StoredLine
-from modules.invoicing.web_common import parse_date
+from modules.invoicing.web.layout import parse_date
 
 __all__ = [
     "EditorForm",

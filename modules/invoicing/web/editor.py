@@ -22,9 +22,9 @@ from core.tenants import TenantContext
 from core.web.shell import field_errors, redirect
 from modules.invoicing.models import Document
 from modules.invoicing.services import documents as docs
+from modules.invoicing.services.search import customers
 from modules.invoicing.services.settings import get_settings
-from modules.invoicing.web_common import customers, page
-from modules.invoicing.web_form import (
+from modules.invoicing.web.editor_form import (
     EditorForm,
     apply_op,
     blank_line,
@@ -34,6 +34,7 @@ from modules.invoicing.web_form import (
     live_totals,
     read_editor,
 )
+from modules.invoicing.web.layout import page
 
 __all__ = ["EDITOR_PAGES"]
 

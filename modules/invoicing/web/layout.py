@@ -1,40 +1,23 @@
-"""What every invoicing page shares: amounts and states as people read them, the customers to choose
-from, and the layout context."""
+"""What every invoicing page shares: amounts and states as people read them, dates as forms send them,
+and the layout context."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Party
-from core.money import format_money, plain_number
+from core.money import amount_text, format_money, plain_number
 from core.tenants import TenantContext
 from core.web.shell import render
 from modules.invoicing.calc import VAT_CATEGORIES, document_places
 from modules.invoicing.models import Document
 
-__all__ = [
-    "CUSTOMER_CHOICES_LIMIT",
-    "STATE_LABELS",
-    "UNITS",
-    "Customer",
-    "amount_text",
-    "customers",
-    "is_overdue",
-    "names_of",
-    "page",
-    "parse_date",
-]
+__all__ = ["KIND_LABELS", "STATE_LABELS", "UNITS", "is_overdue", "page", "parse_date"]
 
-CUSTOMER_CHOICES_LIMIT = 1000
 STATE_LABELS = {
     "draft": "Draft",
     "issued": "Open",
@@ -56,36 +39,6 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("LS", "lump sum"),
 )
 """UN/ECE Recommendation 20 codes offered in the editor (a draft made elsewhere keeps its own)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    id: uuid.UUID
-    name: str
-    country: str | None
-
-
-async def customers(db: AsyncSession) -> list[Customer]:
-    """The parties one can invoice, by name (the first thousand; a co-op rarely has more)."""
-    rows = await db.execute(
-        select(Party.id, Party.name, Party.country)
-        .order_by(Party.name, Party.id)
-        .limit(CUSTOMER_CHOICES_LIMIT)
-    )
-    return [Customer(id=row.id, name=row.name, country=row.country) for row in rows]
-
-
-async def names_of(db: AsyncSession, party_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The names of ``party_ids``."""
-    if not party_ids:
-        return {}
-    rows = await db.execute(select(Party.id, Party.name).where(Party.id.in_(set(party_ids))))
-    return {row.id: row.name for row in rows}
-
-
-def amount_text(value: Decimal, currency: str) -> str:
-    """A plain amount with the document's decimals (``24.00``), as typed in forms and exports."""
-    return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
 
 
 def is_overdue(document: Document, today: date) -> bool:
@@ -131,6 +84,7 @@ async def page(
         status=status,
         money=money,
         amount_text=amount_text,
+        places=document_places,
         plain=plain_number,
         state_labels=STATE_LABELS,
         kind_labels=KIND_LABELS,
