@@ -8,6 +8,7 @@ from core.module import DailyJob, Module, NavEntry, Permission
 from modules.invoicing.api import InvoiceController
 from modules.invoicing.cli import invoicing as invoicing_cli
 from modules.invoicing.demo import seed_demo
+from modules.invoicing.events import PUBLISHED
 from modules.invoicing.extra_api import (
     ExchangeController,
     InvoiceActionsController,
@@ -55,6 +56,7 @@ MODULE = Module(
         ReminderController,
         ReportController,
     ],
+    publishes=PUBLISHED,
     cli=invoicing_cli,
     daily_jobs=(DailyJob("recurring", daily_recurring), DailyJob("reminders", daily_reminders)),
     demo=seed_demo,
