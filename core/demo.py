@@ -19,7 +19,7 @@ from core.module import Module
 from core.registry import ModuleRegistry
 from core.settings import Settings
 
-__all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "Seeded", "seed"]
+__all__ = ["DEMO_PASSWORD", "DEMO_SLUG", "LEGAL_DETAILS", "Seeded", "add_members", "add_samples", "seed"]
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo-coop-2026"  # noqa: S105 - the public demo login, printed by `make run`
@@ -57,6 +57,50 @@ async def _samples(session: AsyncSession, module: Module, today: date) -> str | 
     return None
 
 
+async def add_members(session: AsyncSession) -> Party:
+    """The demo's member businesses in the session's co-op, those it lacks; returns the first."""
+    await parties.ensure_default_class(session)
+    first_party: Party | None = None
+    for name, kind, country, city, vat, status in MEMBERS:
+        party = await session.scalar(select(Party).where(Party.name == name))
+        if party is None:
+            party = await parties.create_party(
+                session,
+                {
+                    "kind": kind,
+                    "name": name,
+                    "vat_id": vat,
+                    "email": f"{name.split()[0].lower()}@members.test",  # .test: never delivered
+                    "address": {"line1": "1 Market Street", "city": city, "country": country},
+                },
+                actor_id=None,
+            )
+            await parties.create_membership(
+                session,
+                party_id=party.id,
+                class_code=None,
+                status=status,
+                on=datetime.now(UTC).date(),
+                actor_id=None,
+            )
+        first_party = first_party or party
+    assert first_party is not None
+    return first_party
+
+
+async def add_samples(
+    session: AsyncSession, registry: ModuleRegistry, enabled: set[str], today: date
+) -> list[str]:
+    """Each enabled module's sample data (``Module.demo``) in the session's co-op; returns what a module
+    could not add, and why. The tenant-isolation walk of the tests fills every module's tables this way."""
+    return [
+        note
+        for module in registry
+        if module.demo is not None and module.name in enabled
+        if (note := await _samples(session, module, today))
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Seeded:
     logins: list[tuple[str, str, str]]
@@ -80,31 +124,7 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> Seeded:
             session.info["tenant_id"] = tenant.id
             if created:
                 await tenants.update_tenant(session, tenant, LEGAL_DETAILS, actor_id=None)
-            await parties.ensure_default_class(session)
-            first_party = None
-            for name, kind, country, city, vat, status in MEMBERS:
-                party = await session.scalar(select(Party).where(Party.name == name))
-                if party is None:
-                    party = await parties.create_party(
-                        session,
-                        {
-                            "kind": kind,
-                            "name": name,
-                            "vat_id": vat,
-                            "email": f"{name.split()[0].lower()}@members.test",  # .test: never delivered
-                            "address": {"line1": "1 Market Street", "city": city, "country": country},
-                        },
-                        actor_id=None,
-                    )
-                    await parties.create_membership(
-                        session,
-                        party_id=party.id,
-                        class_code=None,
-                        status=status,
-                        on=datetime.now(UTC).date(),
-                        actor_id=None,
-                    )
-                first_party = first_party or party
+            first_party = await add_members(session)
             for email, name, role in USERS:
                 user = await session.scalar(select(User).where(User.email == email))
                 if user is None:
@@ -122,12 +142,7 @@ async def seed(settings: Settings, registry: ModuleRegistry) -> Seeded:
                     enabled.add(module.name)
             today = datetime.now(ZoneInfo(tenant.timezone)).date()
             events.install(events.EventBus.from_modules(list(registry)))
-            notes = [
-                note
-                for module in registry
-                if module.demo is not None and module.name in enabled
-                if (note := await _samples(session, module, today))
-            ]
+            notes = await add_samples(session, registry, enabled, today)
     finally:
         await database.dispose()
     return Seeded([(email, DEMO_PASSWORD, role) for email, _, role in USERS], notes)

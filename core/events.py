@@ -1,26 +1,34 @@
 """In-transaction domain events.
 
-``publish(session, name, payload)`` awaits every handler subscribed to ``name`` with the same
-session, before the caller commits: a handler's writes commit or roll back with the cause. Handlers
-come from the modules' declarations (``Module.events``); a module disabled for the session's tenant
-is not called.
+An event is declared once, as an :class:`EventType` (its name and the type of its payload), by whoever
+publishes it: the core declares its own (``core.party_events``), a module lists the ones it publishes in
+``Module.publishes``. The registry refuses at start-up a module that subscribes to an event nobody
+declares, so a misspelt name is found before any user meets it.
+
+``publish(session, EVENT, payload)`` awaits every handler subscribed to the event with the same session,
+before the caller commits: a handler's writes commit or roll back with the cause. Handlers come from the
+modules' declarations (``Module.events``); a module disabled for the session's tenant is not called.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.tenancy import current_tenant_id
 from core.models import TenantModule
-from core.module import EventHandler, Module
 
-__all__ = ["Event", "EventBus", "publish"]
+if TYPE_CHECKING:
+    from core.module import Module
+
+__all__ = ["Event", "EventBus", "EventHandler", "EventType", "publish"]
+
+PayloadT = TypeVar("PayloadT", bound=Mapping[str, Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,31 @@ class Event:
 
     name: str
     payload: Mapping[str, Any]
+
+
+EventHandler = Callable[[AsyncSession, Event], Awaitable[None]]
+"""``async def handler(session, event)``, run inside the publisher's transaction."""
+
+
+class EventType(Generic[PayloadT]):
+    """A published event's declaration: its ``name`` (``<module>.<fact>``, or the core's ``party.*`` and
+    ``membership.*``) and the type of its payload, a ``TypedDict`` so that handlers keep reading a plain
+    mapping. Publishing through it lets the type checker hold the payload to its declared shape."""
+
+    __slots__ = ("name", "payload")
+
+    def __init__(self, name: str, payload: type[PayloadT]) -> None:
+        self.name = name
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return f"EventType({self.name!r}, {self.payload.__name__})"
+
+    def read(self, event: Event) -> PayloadT:
+        """``event``'s payload as this declaration types it (for a handler subscribed to it)."""
+        if event.name != self.name:
+            raise ValueError(f"a {event.name!r} event is not a {self.name!r} event")
+        return cast(PayloadT, event.payload)
 
 
 class EventBus:
@@ -79,6 +112,19 @@ def install(new_bus: EventBus) -> None:
     _bus = new_bus
 
 
-async def publish(session: AsyncSession, name: str, payload: Mapping[str, Any]) -> None:
-    """Publish ``name`` with ``payload`` to the process's bus, in the caller's transaction."""
+@overload
+async def publish(session: AsyncSession, event: EventType[PayloadT], payload: PayloadT) -> None: ...
+
+
+@overload
+async def publish(session: AsyncSession, event: str, payload: Mapping[str, Any]) -> None: ...
+
+
+async def publish(session: AsyncSession, event: EventType[Any] | str, payload: Mapping[str, Any]) -> None:
+    """Publish ``event`` with ``payload`` to the process's bus, in the caller's transaction.
+
+    Pass the declared :class:`EventType` and build the payload with its type,
+    ``publish(session, PARTY_CREATED, PartyChanged(party_id=...))``, so the type checker holds the two
+    together (a TypedDict is a plain dict: handlers read it as before). A bare name is still accepted."""
+    name = event.name if isinstance(event, EventType) else event
     await _bus.publish(session, Event(name, payload))

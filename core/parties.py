@@ -27,6 +27,15 @@ from core.db.lookup import fetch
 from core.errors import Conflict, InvalidInput
 from core.models import Membership, MembershipClass, Party
 from core.pagination import Page, paginate
+from core.party_events import (
+    MEMBERSHIP_CREATED,
+    MEMBERSHIP_STATUS_EVENTS,
+    PARTY_CREATED,
+    PARTY_DELETED,
+    MembershipCreated,
+    MembershipStatusChanged,
+    PartyChanged,
+)
 from core.text import check_texts
 
 __all__ = [
@@ -243,7 +252,7 @@ async def create_party(
         action="create",
         changes={"name": party.name, "kind": party.kind},
     )
-    await events.publish(session, "party.created", {"party_id": party.id})
+    await events.publish(session, PARTY_CREATED, PartyChanged(party_id=party.id))
     return party
 
 
@@ -271,7 +280,7 @@ async def delete_party(session: AsyncSession, party_id: uuid.UUID, *, actor_id: 
         action="delete",
         changes={"name": party.name},
     )
-    await events.publish(session, "party.deleted", {"party_id": party_id})
+    await events.publish(session, PARTY_DELETED, PartyChanged(party_id=party_id))
 
 
 async def withdraw_application(
@@ -406,7 +415,7 @@ async def create_membership(
         changes={"party_id": str(party_id), "class_code": class_code},
     )
     await events.publish(
-        session, "membership.created", {"membership_id": membership.id, "party_id": party_id}
+        session, MEMBERSHIP_CREATED, MembershipCreated(membership_id=membership.id, party_id=party_id)
     )
     if status == "active":
         await change_membership_status(session, membership.id, "active", on=on, actor_id=actor_id)
@@ -440,18 +449,15 @@ async def change_membership_status(
         action=status,
         changes={"status": [before, status]},
     )
-    name = {"active": "membership.activated", "suspended": "membership.suspended", "left": "membership.left"}[
-        status
-    ]
     await events.publish(
         session,
-        name,
-        {
-            "membership_id": membership.id,
-            "party_id": membership.party_id,
-            "class_code": membership.class_code,
-            "previous_status": before,
-        },
+        MEMBERSHIP_STATUS_EVENTS[status],
+        MembershipStatusChanged(
+            membership_id=membership.id,
+            party_id=membership.party_id,
+            class_code=membership.class_code,
+            previous_status=before,
+        ),
     )
     return membership
 

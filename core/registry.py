@@ -2,7 +2,8 @@
 
 Phases, as in Django's app loading: find every ``coopstack.modules`` entry point and load its
 ``Module``; validate the set (names, dependencies, cycles, permission and table prefixes, migrations);
-order it by dependency. A broken module stops the start-up with a message naming it.
+order it by dependency; check that every event a module subscribes to is declared by the core or by an
+installed module. A broken module stops the start-up with a message naming it.
 """
 
 from __future__ import annotations
@@ -11,17 +12,25 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from importlib.metadata import entry_points
+from typing import TypeVar
 
 from core.module import Module, Permission
+from core.party_events import CORE_EVENTS
 from core.permissions import CORE_PERMISSIONS, ROLES, permissions_by_role
 
-__all__ = ["ENTRY_POINT_GROUP", "ModuleRegistry", "RegistryError", "discover"]
+__all__ = ["ENTRY_POINT_GROUP", "ModuleRegistry", "RegistryError", "ServiceUnavailable", "discover"]
+
+ServicesT = TypeVar("ServicesT")
 
 ENTRY_POINT_GROUP = "coopstack.modules"
 
 
 class RegistryError(RuntimeError):
     """An installed module breaks the contract; the message names it and says how."""
+
+
+class ServiceUnavailable(LookupError):
+    """Another module's services were asked for but are not there, or not of the type asked for."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,26 @@ class ModuleRegistry:
 
     def get(self, name: str) -> Module | None:
         return self.by_name.get(name)
+
+    def service(self, name: str, interface: type[ServicesT]) -> ServicesT:
+        """The services module ``name`` publishes, checked against ``interface`` (the Protocol of its
+        ``public.py``, ``runtime_checkable``): how one module calls another without importing it.
+        Whether the module is on for a tenant is the caller's question."""
+        module = self.by_name.get(name)
+        if module is None:
+            raise ServiceUnavailable(f"module {name!r} is not installed, so its services are not available")
+        if module.services is None:
+            raise ServiceUnavailable(f"module {name!r} publishes no services")
+        if getattr(interface, "_is_protocol", False) and not getattr(
+            interface, "_is_runtime_protocol", False
+        ):
+            raise TypeError(f"{interface.__name__} must be a @runtime_checkable Protocol to look services up")
+        if not isinstance(module.services, interface):
+            raise ServiceUnavailable(
+                f"module {name!r} publishes {type(module.services).__name__}, "
+                f"which does not implement {interface.__name__}"
+            )
+        return module.services
 
     @property
     def permissions(self) -> tuple[Permission, ...]:
@@ -108,9 +137,30 @@ def _validate(modules: list[Module]) -> list[Module]:
             tables[table] = module.name
         if module.tables and (module.migrations is None or not module.migrations.is_dir()):
             raise RegistryError(f"module {module.name!r} has tables but no migrations directory")
+    _validate_events(modules)
     sorter = TopologicalSorter({m.name: set(m.depends) for m in modules})
     try:
         order = list(sorter.static_order())
     except CycleError as exc:
         raise RegistryError(f"modules depend on each other in a cycle: {exc.args[1]}") from exc
     return [by_name[name] for name in order]
+
+
+def _validate_events(modules: list[Module]) -> None:
+    """Each event is declared once; each subscription names a declared event."""
+    declared: dict[str, str] = {event.name: "the core" for event in CORE_EVENTS}
+    for module in modules:
+        for event in module.publishes:
+            if event.name in declared:
+                raise RegistryError(
+                    f"event {event.name!r} published by module {module.name!r} is already declared by "
+                    f"{declared[event.name]}"
+                )
+            declared[event.name] = f"module {module.name!r}"
+    for module in modules:
+        for name in module.events:
+            if name not in declared:
+                raise RegistryError(
+                    f"module {module.name!r} subscribes to event {name!r}, which neither the core nor an "
+                    "installed module declares"
+                )

@@ -1,7 +1,13 @@
-"""A co-op's dashboard: the co-op at a glance."""
+"""A co-op's dashboard: the co-op at a glance, as cards.
+
+The core's own card counts the members; each module the co-op has on adds its cards
+(``Module.dashboard``). A user sees the cards whose permission they hold, ordered by ``order``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get
@@ -10,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import parties
 from core.models import Membership, Party
-from core.tenants import TenantContext
+from core.module import DashboardCard
+from core.registry import ModuleRegistry
+from core.tenants import TenantContext, enabled_modules
 from core.web.shell import render
 
-__all__ = ["DASHBOARD_PAGES", "membership_counts"]
+__all__ = ["DASHBOARD_PAGES", "MEMBERS_CARD", "ShownCard", "dashboard_cards", "membership_counts"]
 
 
 async def membership_counts(db: AsyncSession) -> dict[str, int]:
@@ -24,14 +32,43 @@ async def membership_counts(db: AsyncSession) -> dict[str, int]:
     return counts
 
 
+async def _members(db: AsyncSession, ctx: TenantContext) -> Mapping[str, Any]:
+    total_parties = await db.scalar(select(func.count()).select_from(Party))
+    return {"counts": await membership_counts(db), "total_parties": total_parties}
+
+
+MEMBERS_CARD = DashboardCard(
+    "Members", "core/cards/members.html", load=_members, permission="core.parties.view", order=0
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownCard:
+    card: DashboardCard
+    data: Mapping[str, Any]
+
+
+def _visible(cards: Iterable[DashboardCard], ctx: TenantContext) -> list[DashboardCard]:
+    seen = [card for card in cards if card.permission is None or ctx.can(card.permission)]
+    return sorted(seen, key=lambda card: card.order)  # stable: the core's card first on a tie
+
+
+async def dashboard_cards(
+    db: AsyncSession, ctx: TenantContext, registry: ModuleRegistry, enabled: set[str]
+) -> list[ShownCard]:
+    """The cards ``ctx``'s user sees: the core's and those of the co-op's enabled modules, loaded."""
+    cards = [
+        MEMBERS_CARD,
+        *(card for module in registry if module.name in enabled for card in module.dashboard),
+    ]
+    return [ShownCard(card, await card.load(db, ctx)) for card in _visible(cards, ctx)]
+
+
 @get("/t/{tenant:str}", opt={"permission": "core.tenant.view"})
 async def dashboard(request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext) -> Response[Any]:
-    """The co-op at a glance: members by status."""
-    counts = await membership_counts(db) if ctx.can("core.parties.view") else None
-    total_parties = await db.scalar(select(func.count()).select_from(Party)) if counts is not None else None
-    return await render(
-        request, db, "core/dashboard.html", ctx=ctx, counts=counts, total_parties=total_parties
-    )
+    """The co-op at a glance: the cards its user may see."""
+    cards = await dashboard_cards(db, ctx, request.app.state.registry, await enabled_modules(db))
+    return await render(request, db, "core/dashboard.html", ctx=ctx, cards=cards)
 
 
 DASHBOARD_PAGES = [dashboard]

@@ -1,14 +1,17 @@
 """The module registry refuses a set of modules that breaks the contract, naming the module at fault,
-and orders the rest so that every module comes after the modules it needs."""
+and orders the rest so that every module comes after the modules it needs; it also checks that every
+event a module listens to is declared, and hands one module's services to another by their Protocol."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, TypedDict, runtime_checkable
 
 import pytest
 
+from core.events import EventType
 from core.module import Module, Permission
-from core.registry import ModuleRegistry, RegistryError
+from core.registry import ModuleRegistry, RegistryError, ServiceUnavailable
 
 
 def module(name: str, **fields: object) -> Module:
@@ -113,3 +116,72 @@ def test_module_permissions_are_granted_to_the_roles_they_name() -> None:
 def test_a_permission_naming_an_unknown_role_is_refused_at_start_up() -> None:
     message = refused(module("stock", permissions=(Permission("stock.count", "Count", ("boss",)),)))
     assert "'stock'" in message and "boss" in message
+
+
+class Stock(TypedDict):
+    item: str
+
+
+STOCK_COUNTED = EventType("stock.counted", Stock)
+
+
+async def _react(session: object, event: object) -> None:
+    return None
+
+
+def test_a_subscription_to_an_event_nobody_declares_is_refused_naming_module_and_event() -> None:
+    message = refused(module("reports", events={"stock.countd": (_react,)}))
+    assert "'reports'" in message and "'stock.countd'" in message
+
+
+def test_subscriptions_to_the_cores_events_and_to_declared_module_events_are_accepted() -> None:
+    registry = ModuleRegistry.of(
+        [
+            module("stock", publishes=(STOCK_COUNTED,)),
+            module("reports", events={"stock.counted": (_react,), "membership.activated": (_react,)}),
+        ]
+    )
+    assert {m.name for m in registry} == {"stock", "reports"}
+
+
+def test_an_event_declared_twice_is_refused() -> None:
+    assert "'stock.counted'" in refused(
+        module("stock", publishes=(STOCK_COUNTED,)), module("depot", publishes=(STOCK_COUNTED,))
+    )
+    message = refused(module("stock", publishes=(EventType("party.created", Stock),)))
+    assert "'party.created'" in message and "the core" in message
+
+
+@runtime_checkable
+class StockServices(Protocol):
+    async def count(self, item: str) -> int: ...
+
+
+@runtime_checkable
+class LedgerServices(Protocol):
+    async def balance(self, account: str) -> int: ...
+
+
+class Counter:
+    async def count(self, item: str) -> int:
+        return 3
+
+
+def test_a_modules_services_are_looked_up_by_the_protocol_they_implement() -> None:
+    registry = ModuleRegistry.of([module("stock", services=Counter()), module("bare")])
+    assert isinstance(registry.service("stock", StockServices), Counter)
+    with pytest.raises(ServiceUnavailable, match="publishes Counter, which does not implement Ledger"):
+        registry.service("stock", LedgerServices)
+    with pytest.raises(ServiceUnavailable, match="'ledger' is not installed"):
+        registry.service("ledger", LedgerServices)
+    with pytest.raises(ServiceUnavailable, match="'bare' publishes no services"):
+        registry.service("bare", StockServices)
+
+
+def test_a_protocol_that_cannot_be_checked_at_run_time_is_refused_clearly() -> None:
+    class Unchecked(Protocol):
+        async def count(self, item: str) -> int: ...
+
+    registry = ModuleRegistry.of([module("stock", services=Counter())])
+    with pytest.raises(TypeError, match="runtime_checkable"):
+        registry.service("stock", Unchecked)

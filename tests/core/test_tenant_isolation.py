@@ -1,7 +1,8 @@
 """No tenant can see another tenant's rows, in any tenant-owned table, core or module.
 
 The walk covers every mapped class that is ``TenantScoped`` (the core's and every installed module's).
-Two co-ops are filled through the API and the services, the way real co-ops fill an install, until
+Two co-ops are filled through the API and the services, the way real co-ops fill an install, and each
+module's tables through the module contract (its ``demo`` samples, then a run of its daily jobs), until
 every tenant-owned table holds rows of both; then a session scoped to one co-op must see only its own
 rows, even when a query names the other co-op on purpose. A schema check proves that every tenant-owned
 key leads with ``tenant_id`` and that no foreign key can point into another tenant.
@@ -9,32 +10,31 @@ key leads with ``tenant_id`` and that no foreign key can point into another tena
 
 from __future__ import annotations
 
+import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
+from aiosmtpd.controller import Controller
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Mapper
 
 import core.models  # noqa: F401 - the core's tables on the shared metadata
-from core import tenants
+from core import demo, tenants
 from core.db import migrate
 from core.db.base import Base, TenantScoped
 from core.db.engine import Database
 from core.db.tenancy import all_tenants
+from core.models import Tenant
 from core.module import DailyJob, Module
 from core.registry import ModuleRegistry
 from core.scheduler import run_due_jobs
 from core.settings import Settings
 from tests.conftest import Coop, World
-from tests.modules.invoicing.fillers import fill_invoicing
-
-ModuleFiller = Callable[[AsyncTestClient[Litestar], Coop], Awaitable[None]]
-
-MODULE_FILLERS: dict[str, ModuleFiller] = {"invoicing": fill_invoicing}
-"""How to put rows into a module's tenant-owned tables that enabling it and admitting a member leave
-empty, by module name (a module's own tests may add to this)."""
 
 ALLOWED_EMPTY: dict[str, str] = {}
 """Tenant-owned tables this test may leave empty, with the reason (none today)."""
@@ -45,6 +45,25 @@ async def _nothing(*_: object) -> None:
 
 
 NOOP = DailyJob("noop", _nothing)
+
+
+class _Sink:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        return "250 OK"
+
+
+@contextmanager
+def mail_server() -> Iterator[int]:
+    """An SMTP server that takes every mail (the daily jobs' reminders); yields its port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = Controller(_Sink(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield port
+    finally:
+        server.stop()
 
 
 def tenant_scoped_mappers() -> list[Mapper[TenantScoped]]:
@@ -84,10 +103,19 @@ async def fill(client: AsyncTestClient[Litestar], world: World, registry: Module
     assert membership.status_code == 201, membership.text
     # tenant_user and party_link: a member user acting for the party.
     await world.join(coop, "member", party_id=party_id)
-    for module in registry:
-        filler = MODULE_FILLERS.get(module.name)
-        if filler is not None:
-            await filler(client, coop)
+    # Every module's tables, through the module contract: the demo co-op's legal details and member
+    # businesses, each module's samples (``Module.demo``), then one run of each module's daily jobs.
+    today = datetime.now(UTC).date()
+    async with world.database.transaction(tenant_id=coop.id) as session:
+        tenant = await session.get_one(Tenant, coop.id)
+        await tenants.update_tenant(session, tenant, demo.LEGAL_DETAILS, actor_id=None)
+        await demo.add_members(session)
+        enabled = await tenants.enabled_modules(session)
+        assert await demo.add_samples(session, registry, enabled, today) == []
+    with mail_server() as port:
+        mailing = Settings(smtp_host="127.0.0.1", smtp_port=port)
+        report = await run_due_jobs(world.database, registry, mailing, only=coop.id)
+    assert not report.failed, report.failed
     # job_run: one daily job of a module of this test's own, run by the scheduler for this co-op.
     scheduled = ModuleRegistry.of([Module(name="daily", title="Daily", version="1", daily_jobs=(NOOP,))])
     async with world.database.transaction(tenant_id=coop.id) as session:
@@ -141,7 +169,9 @@ async def test_a_tenant_sees_none_of_another_tenants_rows_in_any_table(
             counted = await session.scalar(select(func.count()).select_from(model))
             assert counted == counts[b.slug], f"{name}: tenant B counts other tenants' rows"
     unexpected = sorted(set(empty) - set(ALLOWED_EMPTY))
-    assert not unexpected, f"no rows could be made in {unexpected}; fill them in this test (MODULE_FILLERS)"
+    assert not unexpected, (
+        f"no rows could be made in {unexpected}: the module's demo samples (Module.demo) should fill them"
+    )
 
 
 def test_every_tenant_owned_table_keys_and_references_by_tenant(database_url: str) -> None:

@@ -4,9 +4,9 @@
 into the project's environment; every ``coop`` process below sees it only through ``PYTHONPATH``. It is
 found by its entry point, its migration branch runs with ``coop db upgrade`` and leaves with
 ``coop db downgrade notes@base``, its command joins ``coop``, and a served install mounts its API and
-page (404 where a co-op has not switched it on), enforces its permission, shows its menu entry and runs
-its event handler. The test process itself never imports the module, so the session's shared metadata
-stays the core's.
+page (404 where a co-op has not switched it on), enforces its permission, shows its menu entry and its
+dashboard card, and runs its event handler. The test process itself never imports the module, so the
+session's shared metadata stays the core's.
 """
 
 from __future__ import annotations
@@ -318,6 +318,26 @@ async def test_the_modules_page_is_in_the_menu_only_where_it_is_switched_on(
     assert "<h1>Notes</h1>" in page.text and f'{link} aria-current="page"' in page.text
     await switch(http, coop, False)
     assert link not in (await http.get(f"/t/{coop.slug}", headers=coop.owner.headers)).text
+
+
+async def test_the_modules_dashboard_card_shows_where_it_is_on_to_those_who_hold_its_permission(
+    served: Served, http: httpx.AsyncClient
+) -> None:
+    coop = await served.world.coop()
+    viewer = await served.world.join(coop, "viewer")  # may read notes, not write them
+    card = '<h2 id="card-2-heading">Notes</h2>'
+    dashboard = f"/t/{coop.slug}"
+    assert card not in (await http.get(dashboard, headers=coop.owner.headers)).text
+    await switch(http, coop, True)
+    assert (
+        await http.post(f"{coop.api}/notes", json={"text": "Flour"}, headers=coop.owner.headers)
+    ).is_success
+    seen = (await http.get(dashboard, headers=coop.owner.headers)).text
+    assert card in seen and "1 notes kept." in seen
+    assert seen.count("<svg") == 1 and "<caption>Notes kept, by month</caption>" in seen
+    assert "Notes</h2>" not in (await http.get(dashboard, headers=viewer.headers)).text
+    await switch(http, coop, False)
+    assert "Notes</h2>" not in (await http.get(dashboard, headers=coop.owner.headers)).text
 
 
 async def test_the_modules_event_handler_welcomes_a_new_member(

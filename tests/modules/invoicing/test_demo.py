@@ -56,6 +56,8 @@ async def test_the_demo_co_op_has_an_invoice_in_each_state_and_reseeding_adds_no
     assert euros["totals"]["days_1_30"] != "0.00" and euros["totals"]["days_31_60"] != "0.00"
     pdf = await client.get(f"{API}/invoices/{issued[0]['id']}/pdf", headers=headers)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    plans = (await client.get(f"{API}/recurring", headers=headers)).json()["items"]
+    assert [p["frequency"] for p in plans] == ["monthly"]
 
     await seed(settings, registry)  # `make run` seeds on every start
     assert len(await documents(client, headers)) == len(invoices)
