@@ -17,13 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.demo import MEMBERS
 from core.models import Party
 from modules.invoicing.models import Document
-from modules.invoicing.services.documents import (
-    DraftInput,
-    create_draft,
-    credit_invoice,
-    issue_document,
-    parse_line,
-)
+from modules.invoicing.services.crediting import credit_invoice
+from modules.invoicing.services.drafts import DraftInput, create_draft
+from modules.invoicing.services.issuing import issue_document
+from modules.invoicing.services.lines import parse_line
 from modules.invoicing.services.payments import PaymentInput, record_payment
 
 __all__ = ["seed_demo"]

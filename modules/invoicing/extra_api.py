@@ -16,14 +16,14 @@ from core.db.lookup import fetch
 from core.errors import InvalidInput
 from core.idempotency import idempotent
 from core.tenants import TenantContext
-from modules.invoicing.api import KINDS, _scope, stored_file
+from modules.invoicing.api import KINDS, _scope
 from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.schemas import AdjustmentIn, LineIn, document_out
 from modules.invoicing.services import exchange, quotes, recurring, reminders, sending
 from modules.invoicing.services import settings as invoicing_settings
-from modules.invoicing.services.documents import lines_of
+from modules.invoicing.services.files import stored_pdf
+from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.settings import SettingsPatch, get_settings, settings_out
-from modules.invoicing.snapshot import snapshot_from_json
 
 __all__ = [
     "ExchangeController",
@@ -125,14 +125,7 @@ class InvoiceActionsController(Controller):
         database = request.app.state.db
 
         async def make_pdf(document: Document) -> bytes:
-            from modules.invoicing.pdf import render_invoice_pdf_async
-
-            snapshot = snapshot_from_json(document.snapshot or {}, number=document.number)
-
-            async def make() -> bytes:
-                return await render_invoice_pdf_async(snapshot, facturx=True)
-
-            return await stored_file(database, document, "pdf", make)
+            return await stored_pdf(database, document)
 
         sent = await sending.send_document(
             database,

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from core.money import plain_number
-from modules.invoicing.calc import document_places
 from modules.invoicing.models import Allocation, Document, Payment
+from modules.invoicing.services.totals import document_places
 
 if TYPE_CHECKING:
-    from modules.invoicing.services.documents import StoredAdjustment, StoredLine
+    from modules.invoicing.services.lines import StoredAdjustment, StoredLine
 
 __all__ = ["CreditIn", "InvoiceIn", "InvoicePatch", "document_out", "payment_out"]
 

@@ -18,8 +18,8 @@ from core.models import Party
 from core.money import format_money, plain_number
 from core.tenants import TenantContext
 from core.web.shell import render
-from modules.invoicing.calc import VAT_CATEGORIES, document_places
 from modules.invoicing.models import Document
+from modules.invoicing.services.totals import VAT_CATEGORIES, document_places
 
 __all__ = [
     "CUSTOMER_CHOICES_LIMIT",

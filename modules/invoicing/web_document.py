@@ -19,15 +19,26 @@ from core.errors import DomainError, InvalidInput
 from core.money import parse_amount
 from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, redirect
-from modules.invoicing.api import readable, readable_document, stored_file
-from modules.invoicing.calc import Totals, compute_totals, document_places
+from modules.invoicing.api import readable, readable_document
 from modules.invoicing.models import Allocation, Document, Payment
-from modules.invoicing.services import documents as docs
 from modules.invoicing.services import payments, quotes, sending
-from modules.invoicing.services.documents import StoredAdjustment, StoredLine
+from modules.invoicing.services.crediting import credit_invoice
+from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.drafts import delete_draft
+from modules.invoicing.services.files import stored_pdf
+from modules.invoicing.services.issuing import issue_document
+from modules.invoicing.services.lines import (
+    LineData,
+    StoredAdjustment,
+    StoredLine,
+    adjustment_inputs,
+    line_inputs,
+    lines_of,
+)
 from modules.invoicing.services.payments import OPEN_STATES
 from modules.invoicing.services.reminders import pause_reminders, reminders_sent
-from modules.invoicing.snapshot import snapshot_from_json
+from modules.invoicing.services.snapshots import snapshot_from_json
+from modules.invoicing.services.totals import Totals, compute_totals, document_places
 from modules.invoicing.web_common import amount_text, page, parse_date
 
 __all__ = ["DOCUMENT_PAGES"]
@@ -50,8 +61,8 @@ def _totals_of(
     if document.snapshot is not None:
         return snapshot_from_json(document.snapshot).totals
     return compute_totals(
-        docs.line_inputs(lines),
-        docs.adjustment_inputs(adjustments),
+        line_inputs(lines),
+        adjustment_inputs(adjustments),
         currency=document.currency,
         prepaid=document.prepaid,
     )
@@ -103,7 +114,7 @@ async def _document_page(
     reminder_errors: dict[str, str] | None = None,
 ) -> Response[Any]:
     document = await readable_document(db, ctx, document_id)
-    lines, adjustments = await docs.lines_of(db, document.id)
+    lines, adjustments = await lines_of(db, document.id)
     staff = readable(ctx) is None
     credit_notes: list[Document] = []
     credited: Document | None = None
@@ -170,7 +181,7 @@ async def issue_invoice(
 ) -> Response[Any]:
     """Issue a draft: it takes the next number and never changes again."""
     try:
-        document = await docs.issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
+        document = await issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
     except InvalidInput as exc:
         await db.rollback()
         problems = [f"{e['message']}" for e in exc.errors] or [exc.detail]
@@ -219,7 +230,7 @@ async def credit_in_full(
     form = await form_data(request)
     reason = form.get("reason", "")[:500]
     try:
-        credit = await docs.credit_invoice(
+        credit = await credit_invoice(
             db, document_id, None, today=ctx.today(), reason=reason, actor_id=ctx.user_id
         )
     except DomainError as exc:
@@ -252,12 +263,12 @@ def _credit_amount(
 
 async def _partial_credit_lines(
     db: AsyncSession, document: Document, form: dict[str, str], errors: dict[str, str]
-) -> list[docs.LineData]:
+) -> list[LineData]:
     """The credit note's lines the form asks for: part or all of chosen lines, and one line of an
     amount at one of the invoice's VAT rates."""
     currency = document.currency
-    lines, adjustments = await docs.lines_of(db, document.id)
-    chosen: list[docs.LineData] = []
+    lines, adjustments = await lines_of(db, document.id)
+    chosen: list[LineData] = []
     for line in lines:
         field = f"line-{line.position}"
         amount = _credit_amount(form.get(field, ""), field, currency, errors, most=line.net_amount)
@@ -265,7 +276,7 @@ async def _partial_credit_lines(
             continue
         if amount == line.net_amount:  # the whole line, as it was invoiced
             chosen.append(
-                docs.LineData(
+                LineData(
                     description=line.description,
                     quantity=line.quantity,
                     unit_price=line.unit_price,
@@ -278,7 +289,7 @@ async def _partial_credit_lines(
             )
         else:
             chosen.append(
-                docs.LineData(
+                LineData(
                     description=line.description,
                     quantity=Decimal(1),
                     unit_price=amount,
@@ -297,7 +308,7 @@ async def _partial_credit_lines(
             errors["amount_vat"] = "choose one of the invoice's VAT rates"
         else:
             chosen.append(
-                docs.LineData(
+                LineData(
                     description=form.get("amount_description", "")[:500] or form.get("reason", "")[:500],
                     quantity=Decimal(1),
                     unit_price=amount,
@@ -319,7 +330,7 @@ async def credit_in_part(
     VAT rates, with the reason printed on it. It settles what is still open on the invoice."""
     form = await form_data(request)
     errors: dict[str, str] = {}
-    document = await docs.get_document(db, document_id)
+    document = await get_document(db, document_id)
     reason = form.get("reason", "")[:500]
     if not reason:
         errors["reason"] = "say why the invoice is credited; it is printed on the credit note"
@@ -328,7 +339,7 @@ async def credit_in_part(
     lines = await _partial_credit_lines(db, document, form, errors)
     if not errors:
         try:
-            credit = await docs.credit_invoice(
+            credit = await credit_invoice(
                 db, document_id, lines, today=ctx.today(), reason=reason, actor_id=ctx.user_id
             )
         except InvalidInput as exc:
@@ -364,7 +375,7 @@ async def delete_invoice(
 ) -> Response[Any]:
     """Delete a draft (an issued document is never deleted)."""
     try:
-        await docs.delete_draft(db, document_id, actor_id=ctx.user_id)
+        await delete_draft(db, document_id, actor_id=ctx.user_id)
     except DomainError as exc:
         await db.rollback()
         return await _document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
@@ -435,19 +446,12 @@ async def send_invoice(
     """E-mail an issued document with its PDF (the stored one every download returns)."""
     form = await form_data(request)
     to = [address for address in re.split(r"[,;\s]+", form.get("to", "")) if address]
-    await docs.get_document(db, document_id)
+    await get_document(db, document_id)
     await db.rollback()  # no transaction open while the PDF renders and the mail server answers
     database = request.app.state.db
 
     async def make_pdf(document: Document) -> bytes:
-        from modules.invoicing.pdf import render_invoice_pdf_async
-
-        snapshot = snapshot_from_json(document.snapshot or {}, number=document.number)
-
-        async def make() -> bytes:
-            return await render_invoice_pdf_async(snapshot, facturx=True)
-
-        return await stored_file(database, document, "pdf", make)
+        return await stored_pdf(database, document)
 
     try:
         sent = await sending.send_document(

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from core.db.engine import Database
-from modules.invoicing.einvoice import (
+from modules.invoicing.models import Document
+from modules.invoicing.services.einvoice import (
     check_cii,
     check_ubl,
     cii_rule_errors,
@@ -21,8 +22,7 @@ from modules.invoicing.einvoice import (
     ubl_rule_errors,
     ubl_xml,
 )
-from modules.invoicing.models import Document
-from modules.invoicing.snapshot import snapshot_from_json
+from modules.invoicing.services.snapshots import snapshot_from_json
 
 __all__ = ["ConformanceReport", "check_issued_einvoices"]
 

@@ -28,8 +28,8 @@ from core.models import Party
 from core.money import plain_number
 from core.parties import check_country, check_vat_id, create_party
 from core.tenants import check_locale
-from modules.invoicing.calc import document_places
 from modules.invoicing.models import Document, Line
+from modules.invoicing.services.totals import document_places
 
 __all__ = [
     "CUSTOMER_COLUMNS",

@@ -30,7 +30,7 @@ from core.models import Party
 from core.money import minor_unit, parse_amount
 from core.tenants import check_currency
 from modules.invoicing.models import Allocation, Document, Payment
-from modules.invoicing.services.documents import settle
+from modules.invoicing.services.crediting import settle
 
 __all__ = [
     "METHODS",

@@ -18,13 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, sequences
 from core.errors import Conflict
 from modules.invoicing.models import Document
-from modules.invoicing.services.documents import (
-    adjustment_data,
-    get_document,
-    line_data,
-    lines_of,
-    write_lines,
-)
+from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.lines import adjustment_data, line_data, lines_of, write_lines
 from modules.invoicing.services.settings import get_settings
 
 __all__ = ["convert_quote"]

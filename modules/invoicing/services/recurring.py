@@ -27,19 +27,18 @@ from core.db.lookup import fetch
 from core.errors import DomainError, InvalidInput
 from core.models import Party, Tenant
 from core.tenants import check_currency
-from modules.invoicing.calc import validate_lines
 from modules.invoicing.models import Document, RecurringPlan
-from modules.invoicing.services.documents import (
+from modules.invoicing.services.drafts import DraftInput, create_draft
+from modules.invoicing.services.issuing import issue_document
+from modules.invoicing.services.lines import (
     AdjustmentData,
-    DraftInput,
     LineData,
     adjustment_inputs,
-    create_draft,
-    issue_document,
     line_inputs,
     parse_adjustment,
     parse_line,
 )
+from modules.invoicing.services.totals import validate_lines
 
 __all__ = [
     "FREQUENCIES",

@@ -40,6 +40,7 @@ from core.money import format_money
 from core.settings import Settings
 from core.text import check_text
 from modules.invoicing.models import Document, Reminder
+from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.payments import OPEN_STATES
 from modules.invoicing.services.settings import get_settings
 
@@ -247,20 +248,12 @@ def reminder_message(
 async def _invoice_pdf(database: Database, document: Document) -> bytes | None:
     """The invoice's stored PDF (made and stored on first use), where PDF rendering is installed."""
     try:
-        from modules.invoicing.pdf import render_invoice_pdf_async
+        import modules.invoicing.services.pdf  # noqa: F401
     except ImportError:  # pragma: no cover - rendering is optional for reminders
         return None
-    from modules.invoicing.api import stored_file
-    from modules.invoicing.snapshot import snapshot_from_json
-
     if document.snapshot is None:
         return None
-    snapshot = snapshot_from_json(document.snapshot, number=document.number)
-
-    async def make() -> bytes:
-        return await render_invoice_pdf_async(snapshot, facturx=True)
-
-    return await stored_file(database, document, "pdf", make)
+    return await stored_pdf(database, document)
 
 
 async def _candidates(session: AsyncSession, days: list[int], today: date) -> list[_Due]:

@@ -11,7 +11,8 @@ from decimal import Decimal
 from lxml import etree
 
 from core.text import carriable
-from modules.invoicing.einvoice.content import (
+from modules.invoicing.i18n import labels_for
+from modules.invoicing.services.einvoice.content import (
     RATELESS_CATEGORIES,
     IssuedOnly,
     amount_text,
@@ -25,8 +26,7 @@ from modules.invoicing.einvoice.content import (
     rate_text,
     states_vat_numbers,
 )
-from modules.invoicing.i18n import labels_for
-from modules.invoicing.snapshot import AddressSnapshot, InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.snapshots import AddressSnapshot, InvoiceSnapshot, PartySnapshot
 
 __all__ = ["FACTURX_FILENAME", "FACTURX_GUIDELINE", "FACTURX_LEVEL", "NAMESPACES", "facturx_xml"]
 

@@ -8,8 +8,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from core.errors import Conflict
-from modules.invoicing.calc import VAT_CATEGORIES, VatBreakdown, document_places
-from modules.invoicing.snapshot import InvoiceSnapshot
+from modules.invoicing.services.snapshots import InvoiceSnapshot
+from modules.invoicing.services.totals import VAT_CATEGORIES, VatBreakdown, document_places
 
 __all__ = [
     "EXEMPT_CATEGORIES",

@@ -12,7 +12,8 @@ from decimal import Decimal
 from lxml import etree
 
 from core.text import carriable
-from modules.invoicing.einvoice.content import (
+from modules.invoicing.i18n import labels_for
+from modules.invoicing.services.einvoice.content import (
     RATELESS_CATEGORIES,
     IssuedOnly,
     amount_text,
@@ -26,8 +27,7 @@ from modules.invoicing.einvoice.content import (
     rate_text,
     states_vat_numbers,
 )
-from modules.invoicing.i18n import labels_for
-from modules.invoicing.snapshot import InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.snapshots import InvoiceSnapshot, PartySnapshot
 
 __all__ = ["CUSTOMIZATION_ID", "PROFILE_ID", "ubl_xml"]
 
