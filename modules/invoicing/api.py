@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import QueryParameter
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput, NotFound, PermissionDenied
@@ -20,17 +20,15 @@ from core.tenants import TenantContext
 from modules.invoicing.models import Document
 from modules.invoicing.schemas import AdjustmentIn, CreditIn, InvoiceIn, InvoicePatch, LineIn, document_out
 from modules.invoicing.services.crediting import credit_invoice
-from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.documents import get_document, overdue_condition
 from modules.invoicing.services.drafts import DraftInput, create_draft, delete_draft, update_draft
 from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.issuing import issue_document, snapshot_of
 from modules.invoicing.services.lines import AdjustmentData, LineData, lines_of, parse_adjustment, parse_line
 from modules.invoicing.services.snapshots import InvoiceSnapshot, snapshot_from_json
+from modules.invoicing.vocabulary import KINDS, STATES
 
 __all__ = ["InvoiceController"]
-
-STATES = ("draft", "issued", "partially_paid", "paid", "converted")
-KINDS = ("invoice", "credit_note", "quote")
 
 
 def _lines(raw: Sequence[LineIn] | None) -> list[LineData] | None:
@@ -118,13 +116,7 @@ def list_statement(
     if date_to:
         statement = statement.where(Document.issue_date <= date_to)
     if overdue:
-        statement = statement.where(
-            and_(
-                Document.state.in_(("issued", "partially_paid")),
-                Document.kind == "invoice",
-                Document.due_date < ctx.today(),
-            )
-        )
+        statement = statement.where(overdue_condition(ctx.today()))
     if q:
         statement = statement.where(
             or_(Document.number.like(f"%{q.strip()}%"), Document.buyer_reference == q)

@@ -16,7 +16,7 @@ from core.db.lookup import fetch
 from core.errors import InvalidInput
 from core.idempotency import idempotent
 from core.tenants import TenantContext
-from modules.invoicing.api import KINDS, _scope
+from modules.invoicing.api import _scope
 from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.schemas import AdjustmentIn, LineIn, document_out
 from modules.invoicing.services import exchange, quotes, recurring, reminders, sending
@@ -24,6 +24,7 @@ from modules.invoicing.services import settings as invoicing_settings
 from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.settings import SettingsPatch, get_settings, settings_out
+from modules.invoicing.vocabulary import KINDS
 
 __all__ = [
     "ExchangeController",

@@ -30,6 +30,7 @@ from modules.invoicing.models import Payment
 from modules.invoicing.schemas import payment_out
 from modules.invoicing.services import payments as pay
 from modules.invoicing.services import reminders, reports
+from modules.invoicing.vocabulary import BUCKETS, METHODS
 
 __all__ = ["CustomerAccountController", "PaymentController", "ReminderController", "ReportController"]
 
@@ -114,8 +115,8 @@ class PaymentController(Controller):
         if date_to:
             statement = statement.where(Payment.received_on <= date_to)
         if method:
-            if method not in pay.METHODS:
-                raise InvalidInput.field("method", f"must be one of {', '.join(pay.METHODS)}")
+            if method not in METHODS:
+                raise InvalidInput.field("method", f"must be one of {', '.join(METHODS)}")
             statement = statement.where(Payment.method == method)
         page = await paginate(
             db,
@@ -292,7 +293,7 @@ class ReportController(Controller):
                     customer_id,
                     name,
                     c.invoices,
-                    *(_money(c.buckets[b], c.currency) for b in reports.BUCKETS),
+                    *(_money(c.buckets[b], c.currency) for b in BUCKETS),
                     _money(c.total, c.currency),
                 ]
 
@@ -300,21 +301,21 @@ class ReportController(Controller):
             rows += [line(total, "", "TOTAL") for _, total in sorted(report.totals.items())]
             return _csv(
                 f"aged-receivables-{report.on.isoformat()}.csv",
-                ["currency", "customer_id", "customer", "invoices", *reports.BUCKETS, "total"],
+                ["currency", "customer_id", "customer", "invoices", *BUCKETS, "total"],
                 rows,
             )
 
         def out(c: reports.AgedCustomer) -> dict[str, Any]:
             return {
                 "invoices": c.invoices,
-                **{b: _money(c.buckets[b], c.currency) for b in reports.BUCKETS},
+                **{b: _money(c.buckets[b], c.currency) for b in BUCKETS},
                 "total": _money(c.total, c.currency),
             }
 
         return Response(
             {
                 "on": report.on.isoformat(),
-                "buckets": list(reports.BUCKETS),
+                "buckets": list(BUCKETS),
                 "currencies": [
                     {
                         "currency": currency,

@@ -18,8 +18,9 @@ from core.models import Party
 from core.money import format_money, plain_number
 from core.tenants import TenantContext
 from core.web.shell import render
-from modules.invoicing.models import Document
-from modules.invoicing.services.totals import VAT_CATEGORIES, document_places
+from modules.invoicing.services.documents import is_overdue
+from modules.invoicing.services.totals import document_places
+from modules.invoicing.vocabulary import KIND_LABELS, STATE_LABELS, VAT_CATEGORIES
 
 __all__ = [
     "CUSTOMER_CHOICES_LIMIT",
@@ -28,21 +29,12 @@ __all__ = [
     "Customer",
     "amount_text",
     "customers",
-    "is_overdue",
     "names_of",
     "page",
     "parse_date",
 ]
 
 CUSTOMER_CHOICES_LIMIT = 1000
-STATE_LABELS = {
-    "draft": "Draft",
-    "issued": "Open",
-    "partially_paid": "Partly paid",
-    "paid": "Paid",
-    "converted": "Converted",
-}
-KIND_LABELS = {"invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote"}
 UNITS: tuple[tuple[str, str], ...] = (
     ("C62", "piece"),
     ("HUR", "hour"),
@@ -86,15 +78,6 @@ async def names_of(db: AsyncSession, party_ids: Sequence[uuid.UUID]) -> dict[uui
 def amount_text(value: Decimal, currency: str) -> str:
     """A plain amount with the document's decimals (``24.00``), as typed in forms and exports."""
     return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
-
-
-def is_overdue(document: Document, today: date) -> bool:
-    return (
-        document.kind == "invoice"
-        and document.state in ("issued", "partially_paid")
-        and document.due_date is not None
-        and document.due_date < today
-    )
 
 
 def parse_date(raw: str, field: str, errors: dict[str, str]) -> date | None:

@@ -35,23 +35,13 @@ from modules.invoicing.services.lines import (
     line_inputs,
     lines_of,
 )
-from modules.invoicing.services.payments import OPEN_STATES
 from modules.invoicing.services.reminders import pause_reminders, reminders_sent
 from modules.invoicing.services.snapshots import snapshot_from_json
 from modules.invoicing.services.totals import Totals, compute_totals, document_places
+from modules.invoicing.vocabulary import METHOD_LABELS, OPEN_STATES
 from modules.invoicing.web_common import amount_text, page, parse_date
 
 __all__ = ["DOCUMENT_PAGES"]
-
-_METHOD_LABELS = {
-    "bank_transfer": "Bank transfer",
-    "card": "Card",
-    "cash": "Cash",
-    "cheque": "Cheque",
-    "direct_debit": "Direct debit",
-    "mutual_credit": "Mutual credit",
-    "other": "Other",
-}
 
 
 def _totals_of(
@@ -89,7 +79,7 @@ async def _settlements(db: AsyncSession, document: Document) -> list[dict[str, A
                 "amount": allocation.amount,
                 "on": payment.received_on if payment else (other.issue_date if other else None),
                 "payment": payment,
-                "method": _METHOD_LABELS.get(payment.method, payment.method) if payment else None,
+                "method": METHOD_LABELS.get(payment.method, payment.method) if payment else None,
                 "document": other,
             }
         )
@@ -149,7 +139,7 @@ async def _document_page(
         error=error,
         errors=errors or {},
         payment_form=payment_form or {"date": ctx.today().isoformat(), "method": "bank_transfer"},
-        methods=_METHOD_LABELS,
+        methods=METHOD_LABELS,
         send_form=send_form or {},
         send_errors=send_errors or {},
         credit_form=credit_form or {},
@@ -398,7 +388,7 @@ async def record_payment(
         amount = parse_amount(form.get("amount", "").replace(",", "."), field="amount")
     except InvalidInput as exc:
         errors.update(field_errors(exc))
-    if form.get("method") not in _METHOD_LABELS:
+    if form.get("method") not in METHOD_LABELS:
         errors["method"] = "choose how it was paid"
     if not errors:
         try:

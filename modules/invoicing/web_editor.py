@@ -22,9 +22,10 @@ from core.tenants import TenantContext
 from core.web.shell import field_errors, redirect
 from modules.invoicing.models import Document
 from modules.invoicing.services.documents import get_document
-from modules.invoicing.services.drafts import LANGUAGES, create_draft, update_draft
+from modules.invoicing.services.drafts import create_draft, update_draft
 from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.settings import get_settings
+from modules.invoicing.vocabulary import LANGUAGES
 from modules.invoicing.web_common import customers, page
 from modules.invoicing.web_form import (
     EditorForm,

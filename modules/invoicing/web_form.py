@@ -16,7 +16,7 @@ from core.money import plain_number
 from core.tenants import check_currency
 from core.web.shell import field_errors
 from modules.invoicing.models import Document
-from modules.invoicing.services.drafts import LANGUAGES, DraftInput
+from modules.invoicing.services.drafts import DraftInput
 from modules.invoicing.services.lines import (
     MAX_LINES,
     AdjustmentData,
@@ -33,6 +33,7 @@ from modules.invoicing.services.totals import (
     compute_totals,
     validate_lines,
 )
+from modules.invoicing.vocabulary import LANGUAGES
 from modules.invoicing.web_common import parse_date
 
 __all__ = [

@@ -19,9 +19,10 @@ from core.errors import InvalidInput
 from core.pagination import paginate
 from core.tenants import TenantContext
 from core.web.shell import is_htmx
-from modules.invoicing.api import KINDS, STATES, list_statement, readable
+from modules.invoicing.api import list_statement, readable
 from modules.invoicing.models import Document, Payment
 from modules.invoicing.services import payments
+from modules.invoicing.vocabulary import KINDS, STATES
 from modules.invoicing.web_common import customers, names_of, page, parse_date
 
 __all__ = ["LIST_PAGES"]

@@ -36,10 +36,9 @@ from modules.invoicing.services.lines import (
 )
 from modules.invoicing.services.settings import get_settings, settings_found
 from modules.invoicing.services.totals import validate_lines
+from modules.invoicing.vocabulary import LANGUAGES
 
-__all__ = ["LANGUAGES", "Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]
-
-LANGUAGES = ("en", "fr", "de", "es", "it")
+__all__ = ["Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]
 
 
 @dataclass(frozen=True, slots=True)

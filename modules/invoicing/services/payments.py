@@ -31,10 +31,9 @@ from core.money import minor_unit, parse_amount
 from core.tenants import check_currency
 from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.services.crediting import settle
+from modules.invoicing.vocabulary import METHODS, OPEN_STATES
 
 __all__ = [
-    "METHODS",
-    "OPEN_STATES",
     "AllocationData",
     "CustomerBalance",
     "PaymentInput",
@@ -46,8 +45,6 @@ __all__ = [
     "record_payment",
 ]
 
-METHODS = ("bank_transfer", "card", "cash", "cheque", "direct_debit", "mutual_credit", "other")
-OPEN_STATES = ("issued", "partially_paid")
 """States of an issued invoice that still has a balance."""
 MAX_ALLOCATIONS = 500
 

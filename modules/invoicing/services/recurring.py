@@ -39,9 +39,9 @@ from modules.invoicing.services.lines import (
     parse_line,
 )
 from modules.invoicing.services.totals import validate_lines
+from modules.invoicing.vocabulary import FREQUENCIES, Frequency
 
 __all__ = [
-    "FREQUENCIES",
     "RunReport",
     "add_months",
     "create_plan",
@@ -52,7 +52,6 @@ __all__ = [
     "update_plan",
 ]
 
-FREQUENCIES: dict[str, int] = {"monthly": 1, "quarterly": 3, "yearly": 12}
 """Months between two invoices of a plan."""
 TEMPLATE_FIELDS = (
     "currency",
@@ -338,7 +337,7 @@ async def _make_for(session: AsyncSession, plan: RecurringPlan) -> Document | No
     if plan.auto_issue:
         await issue_document(session, document.id, today=period, actor_id=None, rows=draft.rows)
     plan.last_document_id = document.id
-    plan.next_date = add_months(period, FREQUENCIES[plan.frequency], plan.anchor_day)
+    plan.next_date = add_months(period, Frequency(plan.frequency).months, plan.anchor_day)
     if plan.end_date is not None and plan.next_date > plan.end_date:
         plan.active = False
     await session.flush()

@@ -41,8 +41,8 @@ from core.settings import Settings
 from core.text import check_text
 from modules.invoicing.models import Document, Reminder
 from modules.invoicing.services.files import stored_pdf
-from modules.invoicing.services.payments import OPEN_STATES
 from modules.invoicing.services.settings import get_settings
+from modules.invoicing.vocabulary import OPEN_STATES, ReminderTone
 
 __all__ = [
     "CLAIM_EXPIRES",
@@ -236,7 +236,7 @@ def reminder_message(
         "balance": format_money(document.balance, document.currency, language),
         "iban": iban or "",
     }
-    body = [words["greeting"].format(**values), "", words[str(min(level, 3))].format(**values)]
+    body = [words["greeting"].format(**values), "", words[str(int(ReminderTone.of(level)))].format(**values)]
     if iban:
         body += ["", words["pay_to"].format(**values)]
     if attached:

@@ -22,9 +22,9 @@ from core.dates import check_date
 from core.db.base import Amount
 from core.models import Party
 from modules.invoicing.models import Allocation, Document, Payment
+from modules.invoicing.vocabulary import BUCKETS
 
 __all__ = [
-    "BUCKETS",
     "AgedCustomer",
     "AgedReceivables",
     "RevenueRow",
@@ -35,7 +35,6 @@ __all__ = [
     "vat_totals",
 ]
 
-BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
 """Days past due: not yet due, 1-30, 31-60, 61-90, more than 90."""
 _ZERO = Decimal(0)
 

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from core.errors import FieldError, InvalidInput
 from core.money import MAX_AMOUNT, minor_unit
+from modules.invoicing.vocabulary import VAT_CATEGORIES
 
 __all__ = [
     "VAT_CATEGORIES",
@@ -28,16 +29,6 @@ __all__ = [
     "document_places",
     "validate_lines",
 ]
-
-VAT_CATEGORIES: dict[str, str] = {
-    "S": "Standard rate",
-    "Z": "Zero rated goods",
-    "E": "Exempt from VAT",
-    "AE": "VAT reverse charge",
-    "K": "Intra-community supply (VAT exempt)",
-    "G": "Export outside the EU (free export item)",
-    "O": "Services outside scope of tax",
-}
 
 
 @dataclass(frozen=True, slots=True)
