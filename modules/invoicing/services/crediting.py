@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, events
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
+from modules.invoicing.errors import CreditExceedsInvoice, NotCreditable
 from modules.invoicing.models import Allocation, Document
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.issuing import issue_document
@@ -60,7 +61,7 @@ async def credit_invoice(
     """
     invoice = await get_document(session, invoice_id, for_update=True)  # concurrent credits queue here
     if invoice.kind != "invoice" or invoice.state == "draft":
-        raise Conflict("only an issued invoice can be credited; a draft is simply changed or deleted")
+        raise NotCreditable()
     previous = await session.scalars(select(Document).where(Document.credited_id == invoice.id))
     already = sum((d.total_gross for d in previous if d.state != "draft"), Decimal(0))
     if lines is None:
@@ -87,10 +88,7 @@ async def credit_invoice(
     if totals.gross <= 0:
         raise InvalidInput.field("lines", "a credit note must credit a positive amount")
     if already + totals.gross > invoice.total_gross:
-        raise Conflict(
-            f"{invoice.number} is {invoice.total_gross} {invoice.currency}; {already} is already credited, "
-            f"so at most {invoice.total_gross - already} can be credited"
-        )
+        raise CreditExceedsInvoice(invoice, already)
     await session.flush()
     await issue_document(session, credit.id, today=today, actor_id=actor_id, rows=written.rows)
     applied = min(credit.amount_due, max(invoice.balance, Decimal(0)))

@@ -16,11 +16,12 @@ from core import audit
 from core.dates import check_date
 from core.db.lookup import fetch, hold
 from core.db.tenancy import all_tenants, required_tenant_id
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.models import Party, Tenant
 from core.parties import check_bic, check_iban
 from core.tenants import check_currency
 from core.text import check_text
+from modules.invoicing.errors import DocumentFrozen
 from modules.invoicing.models import Document, InvoicingSettings
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.lines import (
@@ -186,7 +187,7 @@ async def update_draft(
     """Change a draft; an issued document is refused (correct it with a credit note)."""
     document = await get_document(session, document_id, for_update=True)
     if document.state != "draft":
-        raise Conflict(_frozen(document, "cannot change"))
+        raise DocumentFrozen(document, "cannot change")
     _check_typed(data)
     if data.customer_id is not None:
         document.customer_id = (await fetch(session, Party, data.customer_id, what="customer")).id
@@ -225,17 +226,11 @@ async def update_draft(
     return document
 
 
-def _frozen(document: Document, what: str) -> str:
-    if document.kind == "quote":
-        return f"quote {document.number or ''} was converted to an invoice and {what}".replace("  ", " ")
-    return f"{document.number} is issued and {what}; credit it instead"
-
-
 async def delete_draft(session: AsyncSession, document_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> None:
     """Delete a draft; issued documents are never deleted."""
     document = await get_document(session, document_id, for_update=True)
     if document.state != "draft":
-        raise Conflict(_frozen(document, "is never deleted"))
+        raise DocumentFrozen(document, "is never deleted")
     await session.delete(document)
     await session.flush()
     await audit.record(

@@ -14,8 +14,9 @@ from core import audit, events, sequences
 from core.db.base import utcnow
 from core.db.lookup import fetch, hold
 from core.db.tenancy import all_tenants, required_tenant_id
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.models import Party, Tenant
+from modules.invoicing.errors import AlreadyIssued, QuoteNotIssued
 from modules.invoicing.models import Document, InvoicingSettings
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.lines import Rows, adjustment_inputs, line_inputs, lines_of
@@ -225,9 +226,9 @@ async def issue_document(
         get_document(session, document_id) if rows is not None else _draft_to_issue(session, document_id)
     )
     if document.state != "draft":
-        raise Conflict(f"{document.number or 'this document'} is already issued")
+        raise AlreadyIssued(document)
     if document.kind == "quote":
-        raise Conflict("a quote is not issued; convert it to an invoice")
+        raise QuoteNotIssued()
     issue_date = document.issue_date or today
     due_date = None
     if document.kind != "credit_note":

@@ -25,10 +25,17 @@ from core import audit, events
 from core.dates import check_date
 from core.db.base import Amount
 from core.db.lookup import fetch
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.models import Party
 from core.money import minor_unit, parse_amount
 from core.tenants import check_currency
+from modules.invoicing.errors import (
+    AlreadyPaid,
+    DraftNotPayable,
+    NoCreditHeld,
+    OverAllocated,
+    PaymentExhausted,
+)
 from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.services.crediting import settle
 from modules.invoicing.vocabulary import METHODS, OPEN_STATES
@@ -137,7 +144,7 @@ def _check_open(invoice: Document, customer_id: uuid.UUID, currency: str, field:
     if invoice.kind != "invoice":
         raise InvalidInput.field(field, f"{label} is a {invoice.kind.replace('_', ' ')}, not an invoice")
     if invoice.state == "draft":
-        raise Conflict(f"{label} is a draft; issue it before recording a payment against it")
+        raise DraftNotPayable(label)
     if invoice.customer_id != customer_id:
         raise InvalidInput.field(field, f"{label} is addressed to another customer")
     if invoice.currency != currency:
@@ -145,7 +152,7 @@ def _check_open(invoice: Document, customer_id: uuid.UUID, currency: str, field:
             field, f"{label} is in {invoice.currency}; a payment in {currency} cannot settle it"
         )
     if invoice.balance <= 0:
-        raise Conflict(f"{label} is already paid")
+        raise AlreadyPaid(label)
 
 
 async def _apply(
@@ -170,15 +177,9 @@ async def _apply(
         else:
             amount = _check_amount(item.amount, payment.currency, f"{where}.amount")
             if amount > invoice.balance:
-                raise Conflict(
-                    f"{invoice.number} has {invoice.balance} {invoice.currency} left to pay; "
-                    f"{amount} cannot be allocated to it"
-                )
+                raise OverAllocated(invoice, amount)
             if amount > payment.unallocated:
-                raise Conflict(
-                    f"only {payment.unallocated} {payment.currency} of this payment is unallocated; "
-                    f"{amount} cannot be allocated"
-                )
+                raise PaymentExhausted(payment, amount)
         if amount <= 0:
             continue
         session.add(Allocation(invoice_id=invoice.id, payment_id=payment.id, amount=amount))
@@ -317,7 +318,7 @@ async def allocate_credit(
         raise InvalidInput.field("allocations", "name each invoice once")
     payment = await get_payment(session, payment_id, lock=True)
     if payment.unallocated <= 0:
-        raise Conflict("this payment is fully allocated; it holds no credit")
+        raise NoCreditHeld()
     ids = [item.invoice_id for item in wanted]
     invoices = {d.id: d for d in await _lock_invoices(session, select(Document).where(Document.id.in_(ids)))}
     done = await _apply(session, payment, wanted, invoices, field="allocations", cap_to_balance=False)

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, sequences
-from core.errors import Conflict
+from modules.invoicing.errors import NotAQuote, QuoteAlreadyConverted
 from modules.invoicing.models import Document
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.lines import adjustment_data, line_data, lines_of, write_lines
@@ -35,9 +35,9 @@ async def convert_quote(
     """
     quote = await get_document(session, quote_id)
     if quote.kind != "quote":
-        raise Conflict("only a quote is converted into an invoice")
+        raise NotAQuote()
     if quote.state != "draft":
-        raise Conflict(f"quote {quote.number} is already converted" if quote.number else "already converted")
+        raise QuoteAlreadyConverted(quote.number)
     moved = await session.execute(
         update(Document)
         .where(Document.id == quote.id, Document.state == "draft")
@@ -45,7 +45,7 @@ async def convert_quote(
         .execution_options(synchronize_session=False)
     )
     if getattr(moved, "rowcount", 0) != 1:
-        raise Conflict("this quote is already converted")
+        raise QuoteAlreadyConverted(quote.number, concurrently=True)
     await session.refresh(quote)
     lines, adjustments = await lines_of(session, quote.id)
     invoice = Document(

@@ -34,11 +34,12 @@ from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.lookup import fetch
 from core.db.tenancy import all_tenants
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
 from core.models import Party, Tenant, TenantModule
 from core.money import format_money
 from core.settings import Settings
 from core.text import check_text
+from modules.invoicing.errors import NotRemindable
 from modules.invoicing.models import Document, Reminder
 from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.settings import get_settings
@@ -444,7 +445,7 @@ async def pause_reminders(
         raise InvalidInput.field("reason", "must be at most 500 characters")
     document = await fetch(session, Document, invoice_id, what="invoice", for_update=True)
     if document.kind != "invoice" or document.state not in OPEN_STATES:
-        raise Conflict("only an issued invoice that is not paid gets reminders")
+        raise NotRemindable()
     if document.reminders_paused != paused:
         document.reminders_paused = paused
         await audit.record(

@@ -24,9 +24,10 @@ from core import audit, mail
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.lookup import fetch
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
 from core.models import Party, Tenant
 from core.settings import Settings
+from modules.invoicing.errors import DraftNotSent, QuoteNotSent
 from modules.invoicing.i18n import language_of
 from modules.invoicing.models import Document, InvoicingSettings
 
@@ -162,9 +163,9 @@ async def send_document(
     async with database.session(write=False, tenant_id=tenant_id) as session:
         document = await fetch(session, Document, document_id, what="invoice")
         if document.kind == "quote":
-            raise Conflict("a quote is converted into an invoice, and the invoice is sent once issued")
+            raise QuoteNotSent()
         if document.state == "draft":
-            raise Conflict("only an issued document is sent; issue the draft first")
+            raise DraftNotSent()
         customer = await fetch(session, Party, document.customer_id, what="customer")
         tenant = await session.get_one(Tenant, tenant_id)
         settings = await session.scalar(select(InvoicingSettings))

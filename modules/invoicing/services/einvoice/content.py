@@ -7,14 +7,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import Conflict
 from modules.invoicing.services.snapshots import InvoiceSnapshot
 from modules.invoicing.services.totals import VAT_CATEGORIES, VatBreakdown, document_places
 
 __all__ = [
     "EXEMPT_CATEGORIES",
     "RATELESS_CATEGORIES",
-    "IssuedOnly",
     "amount_text",
     "compact_date",
     "exemption_code",
@@ -42,13 +40,6 @@ def states_vat_numbers(snapshot: InvoiceSnapshot) -> bool:
     """False for an invoice outside the scope of VAT: it names neither party's VAT number (BR-O-02..04;
     category O is never mixed with another, BR-O-11..14)."""
     return not any(line.vat_category in RATELESS_CATEGORIES for line in snapshot.lines)
-
-
-class IssuedOnly(Conflict):
-    """An e-invoice needs the number given at issue (BT-1); a draft has none."""
-
-    def __init__(self) -> None:
-        super().__init__("a draft has no number: e-invoices are made from issued documents only")
 
 
 def _quantize(value: Decimal, places: int) -> Decimal:

@@ -12,10 +12,10 @@ from decimal import Decimal
 from lxml import etree
 
 from core.text import carriable
+from modules.invoicing.errors import IssuedOnly
 from modules.invoicing.i18n import labels_for
 from modules.invoicing.services.einvoice.content import (
     RATELESS_CATEGORIES,
-    IssuedOnly,
     amount_text,
     exemption_code,
     exemption_reason,
