@@ -13,9 +13,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit, events
+from core import audit
 from core.errors import InvalidInput
 from modules.invoicing.errors import CreditExceedsInvoice, NotCreditable
+from modules.invoicing.events import InvoicePaid, publish
 from modules.invoicing.models import Allocation, Document
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.issuing import issue_document
@@ -35,14 +36,9 @@ async def settle(session: AsyncSession, invoice: Document, amount: Decimal) -> N
     else:
         invoice.state = "issued"
     if invoice.state == "paid" and not was_paid:
-        await events.publish(
+        await publish(
             session,
-            "invoice.paid",
-            {
-                "document_id": invoice.id,
-                "number": invoice.number,
-                "customer_id": invoice.customer_id,
-            },
+            InvoicePaid(document_id=invoice.id, number=invoice.number, customer_id=invoice.customer_id),
         )
 
 

@@ -10,13 +10,14 @@ from typing import Any, cast
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit, events, sequences
+from core import audit, sequences
 from core.db.base import utcnow
 from core.db.lookup import fetch, hold
 from core.db.tenancy import all_tenants, required_tenant_id
 from core.errors import InvalidInput, NotFound
 from core.models import Party, Tenant
 from modules.invoicing.errors import AlreadyIssued, QuoteNotIssued
+from modules.invoicing.events import CreditNoteIssued, InvoiceIssued, publish
 from modules.invoicing.models import Document, InvoicingSettings
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.lines import Rows, adjustment_inputs, line_inputs, lines_of
@@ -31,6 +32,7 @@ from modules.invoicing.services.snapshots import (
     snapshot_to_json,
 )
 from modules.invoicing.services.totals import compute_totals, validate_lines
+from modules.invoicing.vocabulary import DocumentKind
 
 __all__ = ["check_issuable", "issue_document", "snapshot_of"]
 
@@ -259,15 +261,15 @@ async def issue_document(
             actor_id, "invoice", document.id, "issue", {"total_gross": str(document.total_gross)}
         ),
     )
-    await events.publish(
+    issued = CreditNoteIssued if document.kind == DocumentKind.CREDIT_NOTE else InvoiceIssued
+    await publish(
         session,
-        f"{'credit_note' if document.kind == 'credit_note' else 'invoice'}.issued",
-        {
-            "document_id": document.id,
-            "number": document.number,
-            "customer_id": document.customer_id,
-            "currency": document.currency,
-            "amount_due": document.amount_due,
-        },
+        issued(
+            document_id=document.id,
+            number=document.number,
+            customer_id=document.customer_id,
+            currency=document.currency,
+            amount_due=document.amount_due,
+        ),
     )
     return document

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit, events
+from core import audit
 from core.dates import check_date
 from core.db.base import Amount
 from core.db.lookup import fetch
@@ -36,6 +36,7 @@ from modules.invoicing.errors import (
     OverAllocated,
     PaymentExhausted,
 )
+from modules.invoicing.events import PaymentRecorded, publish
 from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.services.crediting import settle
 from modules.invoicing.vocabulary import METHODS, OPEN_STATES
@@ -290,16 +291,15 @@ async def record_payment(
             "unallocated": str(payment.unallocated),
         },
     )
-    await events.publish(
+    await publish(
         session,
-        "payment.recorded",
-        {
-            "payment_id": payment.id,
-            "customer_id": customer_id,
-            "amount": amount,
-            "currency": currency,
-            "invoice_ids": [invoice.id for invoice, _ in done],
-        },
+        PaymentRecorded(
+            payment_id=payment.id,
+            customer_id=customer_id,
+            amount=amount,
+            currency=currency,
+            invoice_ids=[invoice.id for invoice, _ in done],
+        ),
     )
     return payment
 
