@@ -53,7 +53,6 @@ __all__ = [
     "record_payment",
 ]
 
-"""States of an issued invoice that still has a balance."""
 MAX_ALLOCATIONS = 500
 
 
