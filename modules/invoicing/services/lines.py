@@ -71,13 +71,8 @@ class LineData:
     exemption_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AdjustmentData:
-    amount: Decimal
-    vat_rate: Decimal
-    is_charge: bool = False
-    reason: str = ""
-    vat_category: str = "S"
+AdjustmentData = AdjustmentInput
+"""A draft's allowance or charge: exactly what the calculation takes of it, so one shape serves both."""
 
 
 def parse_line(raw: dict[str, Any], index: int) -> LineData:

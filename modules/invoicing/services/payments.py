@@ -18,12 +18,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, type_coerce
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.dates import check_date
-from core.db.base import Amount
+from core.db.base import amount_sum
 from core.db.lookup import fetch
 from core.errors import InvalidInput, NotFound
 from core.models import Party
@@ -376,11 +376,6 @@ class CustomerBalance:
     """Unallocated payments and unallocated credit notes: the customer's to use."""
 
 
-def _sum(expression: Any) -> Any:
-    """``SUM`` read back as an amount (SQLite keeps amounts as scaled integers)."""
-    return type_coerce(func.sum(type_coerce(expression, Amount())), Amount())
-
-
 async def customer_balances(
     session: AsyncSession, customer_id: uuid.UUID, *, today: date
 ) -> list[CustomerBalance]:
@@ -394,8 +389,8 @@ async def customer_balances(
             select(
                 Document.currency,
                 func.count(Document.id),
-                _sum(balance),
-                _sum(case((Document.due_date < today, balance))),
+                amount_sum(balance),
+                amount_sum(case((Document.due_date < today, balance))),
             )
             .where(
                 Document.customer_id == customer_id,
@@ -407,7 +402,7 @@ async def customer_balances(
     ).all()
     credit_notes = (
         await session.execute(
-            select(Document.currency, _sum(balance))
+            select(Document.currency, amount_sum(balance))
             .where(
                 Document.customer_id == customer_id,
                 Document.kind == "credit_note",
@@ -419,7 +414,7 @@ async def customer_balances(
     ).all()
     held = (
         await session.execute(
-            select(Payment.currency, _sum(Payment.unallocated))
+            select(Payment.currency, amount_sum(Payment.unallocated))
             .where(Payment.customer_id == customer_id, Payment.unallocated > 0)
             .group_by(Payment.currency)
         )

@@ -12,14 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.dates import check_date
-from core.db.base import Amount
+from core.db.base import Amount, amount_sum
 from core.models import Party
 from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.vocabulary import BUCKETS
@@ -35,14 +34,7 @@ __all__ = [
     "vat_totals",
 ]
 
-"""Days past due: not yet due, 1-30, 31-60, 61-90, more than 90."""
 _ZERO = Decimal(0)
-
-
-def _sum(expression: Any) -> Any:
-    """``SUM`` read back as an amount: SQLite keeps amounts as scaled integers, so the result must go
-    through the ``Amount`` type, which arithmetic in SQL would otherwise lose."""
-    return type_coerce(func.sum(type_coerce(expression, Amount())), Amount())
 
 
 @dataclass(slots=True)
@@ -76,7 +68,7 @@ async def aged_receivables(session: AsyncSession, *, on: date) -> AgedReceivable
         select(
             Allocation.tenant_id.label("tenant_id"),
             Allocation.invoice_id.label("invoice_id"),
-            _sum(Allocation.amount).label("settled"),
+            amount_sum(Allocation.amount).label("settled"),
         )
         .outerjoin(
             Payment, and_(Payment.tenant_id == Allocation.tenant_id, Payment.id == Allocation.payment_id)
@@ -106,8 +98,8 @@ async def aged_receivables(session: AsyncSession, *, on: date) -> AgedReceivable
                 Document.customer_id,
                 Party.name,
                 func.count(Document.id),
-                *(_sum(case((condition, balance))) for condition in conditions),
-                _sum(balance),
+                *(amount_sum(case((condition, balance))) for condition in conditions),
+                amount_sum(balance),
             )
             .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
             .outerjoin(
@@ -256,8 +248,8 @@ async def revenue_by_customer(session: AsyncSession, *, date_from: date, date_to
                 Document.currency,
                 func.count(case((is_invoice, Document.id))),
                 func.count(case((is_credit, Document.id))),
-                _sum(case((is_invoice, Document.total_net))),
-                _sum(case((is_credit, Document.total_net))),
+                amount_sum(case((is_invoice, Document.total_net))),
+                amount_sum(case((is_credit, Document.total_net))),
             )
             .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
             .where(

@@ -15,7 +15,6 @@ from modules.invoicing.errors import IssuedOnly
 from modules.invoicing.i18n import labels_for
 from modules.invoicing.services.einvoice.content import (
     RATELESS_CATEGORIES,
-    amount_text,
     compact_date,
     exemption_code,
     exemption_reason,
@@ -27,6 +26,7 @@ from modules.invoicing.services.einvoice.content import (
     states_vat_numbers,
 )
 from modules.invoicing.services.snapshots import AddressSnapshot, InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.totals import document_amount_text
 
 __all__ = ["FACTURX_FILENAME", "FACTURX_GUIDELINE", "FACTURX_LEVEL", "NAMESPACES", "facturx_xml"]
 
@@ -103,7 +103,7 @@ def facturx_xml(snapshot: InvoiceSnapshot) -> bytes:
     words = labels_for(snapshot.language)
 
     def money(value: Decimal) -> str:
-        return amount_text(value, currency)
+        return document_amount_text(value, currency)
 
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NAMESPACES)
     context = _el(root, "rsm:ExchangedDocumentContext")

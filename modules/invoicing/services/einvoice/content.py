@@ -13,7 +13,6 @@ from modules.invoicing.services.totals import VAT_CATEGORIES, VatBreakdown, docu
 __all__ = [
     "EXEMPT_CATEGORIES",
     "RATELESS_CATEGORIES",
-    "amount_text",
     "compact_date",
     "exemption_code",
     "exemption_reason",
@@ -44,11 +43,6 @@ def states_vat_numbers(snapshot: InvoiceSnapshot) -> bool:
 
 def _quantize(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def amount_text(value: Decimal, currency: str) -> str:
-    """A monetary amount with exactly the document's decimals (EN 16931 BR-DEC), never in E notation."""
-    return format(_quantize(value, document_places(currency)), "f")
 
 
 def price_text(value: Decimal, currency: str) -> str:
