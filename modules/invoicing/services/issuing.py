@@ -20,14 +20,13 @@ from modules.invoicing.errors import AlreadyIssued, QuoteNotIssued
 from modules.invoicing.events import CreditNoteIssued, InvoiceIssued, publish
 from modules.invoicing.models import Document, InvoicingSettings
 from modules.invoicing.services.documents import get_document
-from modules.invoicing.services.lines import Rows, adjustment_inputs, line_inputs, lines_of
+from modules.invoicing.services.lines import Rows, adjustment_inputs, line_inputs, line_snapshot, lines_of
 from modules.invoicing.services.settings import get_settings, settings_found
 from modules.invoicing.services.snapshots import (
     AddressSnapshot,
     AdjustmentSnapshot,
     Branding,
     InvoiceSnapshot,
-    LineSnapshot,
     PartySnapshot,
     snapshot_to_json,
 )
@@ -132,18 +131,7 @@ async def snapshot_of(
             email=customer.email,
         ),
         lines=tuple(
-            LineSnapshot(
-                position=line.position,
-                description=line.description,
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                discount=line.discount,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                net_amount=totals.line_nets[index],
-                exemption_reason=line.exemption_reason,
-            )
+            line_snapshot(line, position=line.position, net_amount=totals.line_nets[index])
             for index, line in enumerate(lines)
         ),
         totals=totals,

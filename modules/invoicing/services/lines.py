@@ -50,6 +50,7 @@ __all__ = [
     "adjustment_inputs",
     "line_data",
     "line_inputs",
+    "line_snapshot",
     "lines_of",
     "parse_adjustment",
     "parse_line",
@@ -319,18 +320,7 @@ async def write_lines(
         await session.execute(delete(Line).where(Line.document_id == document.id))
         await session.execute(delete(Adjustment).where(Adjustment.document_id == document.id))
     rows = [  # the values of the new rows, not mapped objects (see AdjustmentRow)
-        LineSnapshot(
-            position=index + 1,
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            discount=line.discount,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            net_amount=totals.line_nets[index],
-            exemption_reason=line.exemption_reason,
-        )
+        line_snapshot(line, position=index + 1, net_amount=totals.line_nets[index])
         for index, line in enumerate(lines)
     ]
     extras = [
@@ -354,6 +344,22 @@ async def write_lines(
                 statement, [{**key, **{n: getattr(row, n) for n in names}} for row in written]
             )
     return Written(totals, Rows(rows, extras))
+
+
+def line_snapshot(line: LineData | StoredLine, *, position: int, net_amount: Decimal) -> LineSnapshot:
+    """A line's values at ``position`` with its net amount (BT-131) as the calculation rounded it."""
+    return LineSnapshot(
+        position=position,
+        description=line.description,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        discount=line.discount,
+        vat_category=line.vat_category,
+        vat_rate=line.vat_rate,
+        net_amount=net_amount,
+        exemption_reason=line.exemption_reason,
+    )
 
 
 def line_data(line: StoredLine) -> LineData:
