@@ -30,6 +30,7 @@ from modules.invoicing.models import Payment
 from modules.invoicing.schemas import payment_out
 from modules.invoicing.services import payments as pay
 from modules.invoicing.services import reminders, reports
+from modules.invoicing.services.balances import customer_balances
 from modules.invoicing.vocabulary import BUCKETS, METHODS
 
 __all__ = ["CustomerAccountController", "PaymentController", "ReminderController", "ReportController"]
@@ -199,7 +200,7 @@ class CustomerAccountController(Controller):
         if parties is not None and party_id not in parties:
             raise NotFound("no such customer")
         today = ctx.today()
-        balances = await pay.customer_balances(db, party_id, today=today)
+        balances = await customer_balances(db, party_id, today=today)
         return {
             "customer_id": str(party_id),
             "date": today.isoformat(),

@@ -21,7 +21,7 @@ from core.tenants import TenantContext
 from core.web.shell import is_htmx
 from modules.invoicing.api import list_statement, readable
 from modules.invoicing.models import Document, Payment
-from modules.invoicing.services import payments
+from modules.invoicing.services.balances import customer_balances
 from modules.invoicing.vocabulary import KINDS, STATES
 from modules.invoicing.web_common import customers, names_of, page, parse_date
 
@@ -187,7 +187,7 @@ async def customer_account(
         "invoicing/customer.html",
         party=party,
         address=parties.party_address(party),
-        balances=await payments.customer_balances(db, party_id, today=ctx.today()),
+        balances=await customer_balances(db, party_id, today=ctx.today()),
         documents=list(documents),
         payments=list(received),
         history_size=HISTORY_SIZE,
