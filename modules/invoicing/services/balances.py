@@ -16,7 +16,7 @@ from core.db.lookup import fetch
 from core.models import Party
 from modules.invoicing.models import Document, Payment
 from modules.invoicing.services.documents import overdue_condition
-from modules.invoicing.vocabulary import OPEN_STATES
+from modules.invoicing.vocabulary import OPEN_STATES, DocumentKind, DocumentState
 
 __all__ = ["CustomerBalance", "customer_balances"]
 
@@ -51,7 +51,7 @@ async def customer_balances(
             )
             .where(
                 Document.customer_id == customer_id,
-                Document.kind == "invoice",
+                Document.kind == DocumentKind.INVOICE,
                 Document.state.in_(OPEN_STATES),
             )
             .group_by(Document.currency)
@@ -62,8 +62,8 @@ async def customer_balances(
             select(Document.currency, amount_sum(balance))
             .where(
                 Document.customer_id == customer_id,
-                Document.kind == "credit_note",
-                Document.state != "draft",
+                Document.kind == DocumentKind.CREDIT_NOTE,
+                Document.state != DocumentState.DRAFT,
                 Document.amount_due > Document.amount_settled,
             )
             .group_by(Document.currency)

@@ -21,6 +21,7 @@ from modules.invoicing.models import Allocation, Document
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.issuing import issue_document
 from modules.invoicing.services.lines import LineData, adjustment_data, line_data, lines_of, write_lines
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["credit_invoice", "settle"]
 
@@ -28,14 +29,14 @@ __all__ = ["credit_invoice", "settle"]
 async def settle(session: AsyncSession, invoice: Document, amount: Decimal) -> None:
     """Record that ``amount`` of an issued invoice is paid or credited; the state follows from it."""
     invoice.amount_settled = invoice.amount_settled + amount
-    was_paid = invoice.state == "paid"
+    was_paid = invoice.state == DocumentState.PAID
     if invoice.balance <= 0:
-        invoice.state = "paid"
+        invoice.state = DocumentState.PAID
     elif invoice.amount_settled > 0:
-        invoice.state = "partially_paid"
+        invoice.state = DocumentState.PARTIALLY_PAID
     else:
-        invoice.state = "issued"
-    if invoice.state == "paid" and not was_paid:
+        invoice.state = DocumentState.ISSUED
+    if invoice.state == DocumentState.PAID and not was_paid:
         await publish(
             session,
             InvoicePaid(document_id=invoice.id, number=invoice.number, customer_id=invoice.customer_id),
@@ -56,10 +57,10 @@ async def credit_invoice(
     The credit note settles the invoice's open balance; what exceeds it stays as the customer's credit.
     """
     invoice = await get_document(session, invoice_id, for_update=True)  # concurrent credits queue here
-    if invoice.kind != "invoice" or invoice.state == "draft":
+    if invoice.kind != DocumentKind.INVOICE or invoice.state == DocumentState.DRAFT:
         raise NotCreditable()
     previous = await session.scalars(select(Document).where(Document.credited_id == invoice.id))
-    already = sum((d.total_gross for d in previous if d.state != "draft"), Decimal(0))
+    already = sum((d.total_gross for d in previous if d.state != DocumentState.DRAFT), Decimal(0))
     if lines is None:
         current, current_adjustments = await lines_of(session, invoice.id)
         lines = [line_data(line) for line in current]
@@ -68,8 +69,8 @@ async def credit_invoice(
         adjustments = []
     credit = Document(
         id=uuid.uuid4(),
-        kind="credit_note",
-        state="draft",
+        kind=DocumentKind.CREDIT_NOTE,
+        state=DocumentState.DRAFT,
         customer_id=invoice.customer_id,
         currency=invoice.currency,
         language=invoice.language,

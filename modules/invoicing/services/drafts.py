@@ -37,7 +37,7 @@ from modules.invoicing.services.lines import (
 )
 from modules.invoicing.services.settings import get_settings, settings_found
 from modules.invoicing.services.totals import validate_lines
-from modules.invoicing.vocabulary import LANGUAGES
+from modules.invoicing.vocabulary import LANGUAGES, DocumentKind, DocumentState
 
 __all__ = ["Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]
 
@@ -118,7 +118,7 @@ async def create_draft(
     """A new draft (no number) for a customer party; totals computed from the lines."""
     if data.customer_id is None:
         raise InvalidInput.field("customer_id", "is required")
-    if data.kind not in ("invoice", "quote"):
+    if data.kind not in (DocumentKind.INVOICE, DocumentKind.QUOTE):
         raise InvalidInput.field("kind", "a new document is an invoice or a quote")
     _check_typed(data)
     customer = await _customer(session, data.customer_id)
@@ -134,7 +134,7 @@ async def create_draft(
     document = Document(
         id=uuid.uuid4(),
         kind=data.kind,
-        state="draft",
+        state=DocumentState.DRAFT,
         customer_id=customer.id,
         currency=check_currency(data.currency or tenant.currency),
         language=language,
@@ -186,7 +186,7 @@ async def update_draft(
 ) -> Document:
     """Change a draft; an issued document is refused (correct it with a credit note)."""
     document = await get_document(session, document_id, for_update=True)
-    if document.state != "draft":
+    if document.state != DocumentState.DRAFT:
         raise DocumentFrozen(document, "cannot change")
     _check_typed(data)
     if data.customer_id is not None:
@@ -229,7 +229,7 @@ async def update_draft(
 async def delete_draft(session: AsyncSession, document_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> None:
     """Delete a draft; issued documents are never deleted."""
     document = await get_document(session, document_id, for_update=True)
-    if document.state != "draft":
+    if document.state != DocumentState.DRAFT:
         raise DocumentFrozen(document, "is never deleted")
     await session.delete(document)
     await session.flush()

@@ -29,6 +29,7 @@ from core.parties import check_country, check_vat_id, create_party
 from core.tenants import check_locale
 from modules.invoicing.models import Document, Line
 from modules.invoicing.services.totals import document_amount_text
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -107,9 +108,9 @@ def export_statement(
 ) -> Select[Document, str, str | None]:
     """Documents with their customer's name and VAT id, oldest first; quotes only when asked for."""
     statement = select(Document, Party.name, Party.vat_id).join(Party, Party.id == Document.customer_id)
-    statement = statement.where(Document.kind == kind if kind else Document.kind != "quote")
+    statement = statement.where(Document.kind == kind if kind else Document.kind != DocumentKind.QUOTE)
     if not include_drafts:
-        statement = statement.where(Document.state != "draft")
+        statement = statement.where(Document.state != DocumentState.DRAFT)
     if date_from:
         statement = statement.where(Document.issue_date >= date_from)
     if date_to:

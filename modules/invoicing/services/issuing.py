@@ -31,7 +31,7 @@ from modules.invoicing.services.snapshots import (
     snapshot_to_json,
 )
 from modules.invoicing.services.totals import compute_totals, validate_lines
-from modules.invoicing.vocabulary import DocumentKind
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["check_issuable", "issue_document", "snapshot_of"]
 
@@ -145,8 +145,10 @@ async def snapshot_of(
             )
             for a in adjustments
         ),
-        due_date=due_date if document.kind == "invoice" else None,
-        payment_terms=f"{document.payment_terms_days} days" if document.kind == "invoice" else None,
+        due_date=due_date if document.kind == DocumentKind.INVOICE else None,
+        payment_terms=f"{document.payment_terms_days} days"
+        if document.kind == DocumentKind.INVOICE
+        else None,
         buyer_reference=document.buyer_reference,
         order_reference=document.order_reference,
         notes=document.notes or None,
@@ -215,13 +217,13 @@ async def issue_document(
     document = await (
         get_document(session, document_id) if rows is not None else _draft_to_issue(session, document_id)
     )
-    if document.state != "draft":
+    if document.state != DocumentState.DRAFT:
         raise AlreadyIssued(document)
-    if document.kind == "quote":
+    if document.kind == DocumentKind.QUOTE:
         raise QuoteNotIssued()
     issue_date = document.issue_date or today
     due_date = None
-    if document.kind != "credit_note":
+    if document.kind != DocumentKind.CREDIT_NOTE:
         due_date = document.due_date or issue_date + timedelta(days=document.payment_terms_days)
     settings = await get_settings(session)
     draft = await snapshot_of(
@@ -229,7 +231,11 @@ async def issue_document(
     )
     check_issuable(draft)
     await session.flush()  # what else the transaction wrote (a new draft, its lines), before the lock
-    pattern = settings.credit_note_pattern if document.kind == "credit_note" else settings.invoice_pattern
+    pattern = (
+        settings.credit_note_pattern
+        if document.kind == DocumentKind.CREDIT_NOTE
+        else settings.invoice_pattern
+    )
     await sequences.assign_number(
         session,
         document,
@@ -239,7 +245,7 @@ async def issue_document(
         on=issue_date,
         per_year=settings.number_per_year,
         values={
-            "state": "issued",
+            "state": DocumentState.ISSUED,
             "issue_date": issue_date,
             "due_date": due_date,
             "snapshot": snapshot_to_json(draft),

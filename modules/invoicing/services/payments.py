@@ -38,7 +38,7 @@ from modules.invoicing.errors import (
 from modules.invoicing.events import PaymentRecorded, publish
 from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.services.crediting import settle
-from modules.invoicing.vocabulary import METHODS, OPEN_STATES
+from modules.invoicing.vocabulary import METHODS, OPEN_STATES, DocumentKind, DocumentState
 
 __all__ = [
     "AllocationData",
@@ -138,9 +138,9 @@ def _check_amount(value: Decimal, currency: str, field: str) -> Decimal:
 def _check_open(invoice: Document, customer_id: uuid.UUID, currency: str, field: str) -> None:
     """``invoice`` can take money from this customer's payment in ``currency``."""
     label = invoice.number or "this document"
-    if invoice.kind != "invoice":
+    if invoice.kind != DocumentKind.INVOICE:
         raise InvalidInput.field(field, f"{label} is a {invoice.kind.replace('_', ' ')}, not an invoice")
-    if invoice.state == "draft":
+    if invoice.state == DocumentState.DRAFT:
         raise DraftNotPayable(label)
     if invoice.customer_id != customer_id:
         raise InvalidInput.field(field, f"{label} is addressed to another customer")
@@ -237,7 +237,7 @@ async def record_payment(
                 session,
                 select(Document).where(
                     Document.customer_id == customer_id,
-                    Document.kind == "invoice",
+                    Document.kind == DocumentKind.INVOICE,
                     Document.state.in_(OPEN_STATES),
                     Document.currency == currency,
                     Document.amount_due > Document.amount_settled,

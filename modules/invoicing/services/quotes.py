@@ -21,6 +21,7 @@ from modules.invoicing.models import Document
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.lines import adjustment_data, line_data, lines_of, write_lines
 from modules.invoicing.services.settings import get_settings
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["convert_quote"]
 
@@ -34,14 +35,14 @@ async def convert_quote(
     to ``converted`` with a conditional update first, so two concurrent conversions cannot both win.
     """
     quote = await get_document(session, quote_id)
-    if quote.kind != "quote":
+    if quote.kind != DocumentKind.QUOTE:
         raise NotAQuote()
-    if quote.state != "draft":
+    if quote.state != DocumentState.DRAFT:
         raise QuoteAlreadyConverted(quote.number)
     moved = await session.execute(
         update(Document)
-        .where(Document.id == quote.id, Document.state == "draft")
-        .values(state="converted")
+        .where(Document.id == quote.id, Document.state == DocumentState.DRAFT)
+        .values(state=DocumentState.CONVERTED)
         .execution_options(synchronize_session=False)
     )
     if getattr(moved, "rowcount", 0) != 1:
@@ -50,8 +51,8 @@ async def convert_quote(
     lines, adjustments = await lines_of(session, quote.id)
     invoice = Document(
         id=uuid.uuid4(),
-        kind="invoice",
-        state="draft",
+        kind=DocumentKind.INVOICE,
+        state=DocumentState.DRAFT,
         customer_id=quote.customer_id,
         currency=quote.currency,
         language=quote.language,

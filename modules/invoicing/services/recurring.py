@@ -39,7 +39,7 @@ from modules.invoicing.services.lines import (
     parse_line,
 )
 from modules.invoicing.services.totals import validate_lines
-from modules.invoicing.vocabulary import FREQUENCIES, Frequency
+from modules.invoicing.vocabulary import FREQUENCIES, DocumentKind, Frequency
 
 __all__ = [
     "RunReport",
@@ -327,7 +327,7 @@ async def _make_for(session: AsyncSession, plan: RecurringPlan) -> Document | No
             buyer_reference=template.get("buyer_reference"),
             order_reference=template.get("order_reference"),
             notes=template.get("notes") or "",
-            kind="invoice",
+            kind=DocumentKind.INVOICE,
         ),
         today=period,
         actor_id=None,

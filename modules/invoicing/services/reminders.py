@@ -43,7 +43,7 @@ from modules.invoicing.errors import NotRemindable
 from modules.invoicing.models import Document, Reminder
 from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.settings import get_settings
-from modules.invoicing.vocabulary import OPEN_STATES, ReminderTone
+from modules.invoicing.vocabulary import OPEN_STATES, DocumentKind, ReminderTone
 
 __all__ = [
     "CLAIM_EXPIRES",
@@ -278,7 +278,7 @@ async def _candidates(session: AsyncSession, days: list[int], today: date) -> li
             ),
         )
         .where(
-            Document.kind == "invoice",
+            Document.kind == DocumentKind.INVOICE,
             Document.state.in_(OPEN_STATES),
             Document.amount_due > Document.amount_settled,
             Document.due_date <= today - timedelta(days=days[0]),
@@ -444,7 +444,7 @@ async def pause_reminders(
     if len(reason) > 500:
         raise InvalidInput.field("reason", "must be at most 500 characters")
     document = await fetch(session, Document, invoice_id, what="invoice", for_update=True)
-    if document.kind != "invoice" or document.state not in OPEN_STATES:
+    if document.kind != DocumentKind.INVOICE or document.state not in OPEN_STATES:
         raise NotRemindable()
     if document.reminders_paused != paused:
         document.reminders_paused = paused

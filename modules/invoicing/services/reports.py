@@ -21,7 +21,7 @@ from core.dates import check_date
 from core.db.base import Amount, amount_sum
 from core.models import Party
 from modules.invoicing.models import Allocation, Document, Payment
-from modules.invoicing.vocabulary import BUCKETS
+from modules.invoicing.vocabulary import BUCKETS, DocumentKind, DocumentState
 
 __all__ = [
     "AgedCustomer",
@@ -106,8 +106,8 @@ async def aged_receivables(session: AsyncSession, *, on: date) -> AgedReceivable
                 settled, and_(settled.c.tenant_id == Document.tenant_id, settled.c.invoice_id == Document.id)
             )
             .where(
-                Document.kind == "invoice",
-                Document.state != "draft",
+                Document.kind == DocumentKind.INVOICE,
+                Document.state != DocumentState.DRAFT,
                 Document.issue_date <= on,
                 balance > 0,
             )
@@ -173,8 +173,8 @@ async def vat_summary(session: AsyncSession, *, date_from: date, date_to: date) 
             Document.snapshot["totals"]["breakdown"],
         )
         .where(
-            Document.kind.in_(("invoice", "credit_note")),
-            Document.state != "draft",
+            Document.kind.in_((DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)),
+            Document.state != DocumentState.DRAFT,
             Document.issue_date >= date_from,
             Document.issue_date <= date_to,
         )
@@ -183,7 +183,7 @@ async def vat_summary(session: AsyncSession, *, date_from: date, date_to: date) 
     sums: dict[tuple[str, str, str, Decimal], VatRow] = {}
     result = await session.stream(statement)
     async for kind, currency, issued_on, breakdown in result:
-        sign = -1 if kind == "credit_note" else 1
+        sign = -1 if kind == DocumentKind.CREDIT_NOTE else 1
         period = f"{issued_on:%Y-%m}"
         for entry in breakdown or ():
             key = (period, currency, str(entry["category"]), _rate_key(entry["rate"]))
@@ -238,8 +238,8 @@ class RevenueRow:
 async def revenue_by_customer(session: AsyncSession, *, date_from: date, date_to: date) -> list[RevenueRow]:
     """Net revenue (excluding VAT) per customer and currency from documents issued in the period:
     invoices minus credit notes; the biggest customers first."""
-    is_invoice = Document.kind == "invoice"
-    is_credit = Document.kind == "credit_note"
+    is_invoice = Document.kind == DocumentKind.INVOICE
+    is_credit = Document.kind == DocumentKind.CREDIT_NOTE
     rows = (
         await session.execute(
             select(
@@ -253,8 +253,8 @@ async def revenue_by_customer(session: AsyncSession, *, date_from: date, date_to
             )
             .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
             .where(
-                Document.kind.in_(("invoice", "credit_note")),
-                Document.state != "draft",
+                Document.kind.in_((DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)),
+                Document.state != DocumentState.DRAFT,
                 Document.issue_date >= date_from,
                 Document.issue_date <= date_to,
             )

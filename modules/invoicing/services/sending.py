@@ -30,6 +30,7 @@ from core.settings import Settings
 from modules.invoicing.errors import DraftNotSent, QuoteNotSent
 from modules.invoicing.i18n import language_of
 from modules.invoicing.models import Document, InvoicingSettings
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["MAX_RECIPIENTS", "SentMail", "check_recipients", "send_document"]
 
@@ -162,9 +163,9 @@ async def send_document(
         raise InvalidInput.field("message", f"must be at most {MAX_MESSAGE} characters")
     async with database.session(write=False, tenant_id=tenant_id) as session:
         document = await fetch(session, Document, document_id, what="invoice")
-        if document.kind == "quote":
+        if document.kind == DocumentKind.QUOTE:
             raise QuoteNotSent()
-        if document.state == "draft":
+        if document.state == DocumentState.DRAFT:
             raise DraftNotSent()
         customer = await fetch(session, Party, document.customer_id, what="customer")
         tenant = await session.get_one(Tenant, tenant_id)
