@@ -35,9 +35,8 @@ from decimal import Decimal
 import weasyprint
 
 from core.documents import BASE_STYLESHEET, font_faces_css
-from modules.invoicing.calc import AdjustmentInput, LineInput, compute_totals
-from modules.invoicing.pdf import STYLESHEET, TEMPLATES_DIR, invoice_html, render_invoice_pdf
-from modules.invoicing.snapshot import (
+from modules.invoicing.services.pdf import STYLESHEET, TEMPLATES_DIR, invoice_html, render_invoice_pdf
+from modules.invoicing.services.snapshots import (
     AddressSnapshot,
     AdjustmentSnapshot,
     Branding,
@@ -45,6 +44,7 @@ from modules.invoicing.snapshot import (
     LineSnapshot,
     PartySnapshot,
 )
+from modules.invoicing.services.totals import AdjustmentInput, LineInput, compute_totals
 
 __all__ = ["main", "sample_invoice"]
 

@@ -18,14 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.demo import MEMBERS
 from core.models import Party
 from modules.invoicing.models import Document
-from modules.invoicing.services.documents import (
-    DraftInput,
-    create_draft,
-    credit_invoice,
-    issue_document,
-    parse_adjustment,
-    parse_line,
-)
+from modules.invoicing.services.crediting import credit_invoice
+from modules.invoicing.services.drafts import DraftInput, create_draft
+from modules.invoicing.services.issuing import issue_document
+from modules.invoicing.services.lines import parse_adjustment, parse_line
 from modules.invoicing.services.payments import PaymentInput, record_payment
 from modules.invoicing.services.recurring import add_months, create_plan
 from modules.invoicing.services.settings import SettingsPatch, update_settings

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -21,6 +23,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Amount, Base, TenantScoped, new_id, utcnow
+from modules.invoicing.vocabulary import (
+    DocumentKind,
+    DocumentState,
+    FileKind,
+    Frequency,
+    PaymentMethod,
+    VatCategory,
+    check_values,
+)
 
 __all__ = [
     "Adjustment",
@@ -35,6 +46,11 @@ __all__ = [
 ]
 
 _PARTY_FK = (["tenant_id", "customer_id"], ["party.tenant_id", "party.id"])
+
+
+def _in(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
+    """The database refuses a value of ``column`` outside ``vocabulary`` (named ``ck_<table>_<column>``)."""
+    return CheckConstraint(check_values(column, vocabulary), name=column)
 
 
 def _document_fk(column: str) -> ForeignKeyConstraint:
@@ -78,6 +94,8 @@ class Document(TenantScoped, Base):
         Index("ix_invoicing_document_state", "tenant_id", "state", "due_date"),
         Index("ix_invoicing_document_customer", "tenant_id", "customer_id", "issue_date"),
         Index("ix_invoicing_document_issue_date", "tenant_id", "issue_date", "id"),
+        _in("kind", DocumentKind),
+        _in("state", DocumentState),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -130,7 +148,7 @@ class Document(TenantScoped, Base):
 
 class Line(TenantScoped, Base):
     __tablename__ = "invoicing_line"
-    __table_args__ = (_document_fk("document_id"),)
+    __table_args__ = (_document_fk("document_id"), _in("vat_category", VatCategory))
 
     document_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -149,7 +167,7 @@ class Adjustment(TenantScoped, Base):
     """A document-level allowance (discount) or charge."""
 
     __tablename__ = "invoicing_adjustment"
-    __table_args__ = (_document_fk("document_id"),)
+    __table_args__ = (_document_fk("document_id"), _in("vat_category", VatCategory))
 
     document_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,7 +182,7 @@ class DocumentFile(TenantScoped, Base):
     """A rendered output of an issued document (PDF, CII, UBL), kept so a reprint is identical."""
 
     __tablename__ = "invoicing_file"
-    __table_args__ = (_document_fk("document_id"),)
+    __table_args__ = (_document_fk("document_id"), _in("kind", FileKind))
 
     document_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -180,6 +198,7 @@ class Payment(TenantScoped, Base):
     __table_args__ = (
         ForeignKeyConstraint(*_PARTY_FK),
         Index("ix_invoicing_payment_customer", "tenant_id", "customer_id", "received_on"),
+        _in("method", PaymentMethod),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -244,6 +263,7 @@ class RecurringPlan(TenantScoped, Base):
     __table_args__ = (
         ForeignKeyConstraint(*_PARTY_FK),
         Index("ix_invoicing_recurring_due", "tenant_id", "active", "next_date"),
+        _in("frequency", Frequency),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

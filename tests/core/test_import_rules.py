@@ -91,3 +91,29 @@ def test_services_importing_the_http_layer_break_the_build(tree: Path, layer: st
     assert done.returncode != 0
     assert "A module's services import neither its api nor its web package BROKEN" in done.stdout
     assert f"modules.stock.services.counts -> modules.stock.{layer}" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("models", "services.counts"),  # the domain reaching up into the rules
+        ("vocabulary", "models"),
+        ("web.pages", "api.items"),  # one edge through another instead of through the services
+        ("services.counts", "schemas.items"),
+    ],
+)
+def test_an_import_up_the_layers_breaks_the_build(tree: Path, importer: str, imported: str) -> None:
+    files = {f"{package}/__init__.py": "" for package in ("services", "api", "web", "schemas")} | {
+        "models.py": "",
+        "vocabulary.py": "",
+        "services/counts.py": "",
+        "api/items.py": "",
+        "web/pages.py": "",
+        "schemas/items.py": "",
+    }
+    files[importer.replace(".", "/") + ".py"] = f"import modules.stock.{imported}\n"
+    add_module(tree, "stock", files)
+    done = lint_imports(tree)
+    assert done.returncode != 0
+    assert "Inside a module, imports flow down" in done.stdout and "BROKEN" in done.stdout
+    assert f"modules.stock.{importer} -> modules.stock.{imported}" in done.stdout

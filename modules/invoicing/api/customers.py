@@ -12,7 +12,7 @@ from core.errors import NotFound
 from core.tenants import TenantContext
 from modules.invoicing.schemas.payments import balances_out
 from modules.invoicing.services import access
-from modules.invoicing.services import payments as pay
+from modules.invoicing.services.balances import customer_balances
 
 __all__ = ["CustomerAccountController"]
 
@@ -28,5 +28,5 @@ class CustomerAccountController(Controller):
         if parties is not None and party_id not in parties:
             raise NotFound("no such customer")
         today = ctx.today()
-        balances = await pay.customer_balances(db, party_id, today=today)
+        balances = await customer_balances(db, party_id, today=today)
         return balances_out(party_id, today, balances)

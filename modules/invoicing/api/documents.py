@@ -3,7 +3,6 @@ credit and download them."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -12,15 +11,13 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import QueryParameter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.engine import Database
 from core.errors import InvalidInput, PermissionDenied
 from core.idempotency import idempotent
 from core.pagination import paginate
 from core.tenants import TenantContext
-from modules.invoicing.models import Document, DocumentFile
+from modules.invoicing.models import Document
 from modules.invoicing.schemas.documents import (
     AdjustmentIn,
     CreditIn,
@@ -30,26 +27,29 @@ from modules.invoicing.schemas.documents import (
     document_out,
 )
 from modules.invoicing.services import access, search
-from modules.invoicing.services import documents as docs
-from modules.invoicing.snapshot import InvoiceSnapshot, snapshot_from_json
+from modules.invoicing.services.crediting import credit_invoice
+from modules.invoicing.services.drafts import DraftInput, create_draft, delete_draft, update_draft
+from modules.invoicing.services.files import stored_pdf
+from modules.invoicing.services.issuing import issue_document, snapshot_for
+from modules.invoicing.services.lines import AdjustmentData, LineData, lines_of, parse_adjustment, parse_line
 
-__all__ = ["InvoiceController", "snapshot_for", "stored_file"]
+__all__ = ["InvoiceController"]
 
 
-def _lines(raw: Sequence[LineIn] | None) -> list[docs.LineData] | None:
+def _lines(raw: Sequence[LineIn] | None) -> list[LineData] | None:
     if raw is None:
         return None
-    return [docs.parse_line(msgspec.to_builtins(line), index) for index, line in enumerate(raw)]
+    return [parse_line(msgspec.to_builtins(line), index) for index, line in enumerate(raw)]
 
 
-def _adjustments(raw: Sequence[AdjustmentIn] | None) -> list[docs.AdjustmentData] | None:
+def _adjustments(raw: Sequence[AdjustmentIn] | None) -> list[AdjustmentData] | None:
     if raw is None:
         return None
-    return [docs.parse_adjustment(msgspec.to_builtins(a), index) for index, a in enumerate(raw)]
+    return [parse_adjustment(msgspec.to_builtins(a), index) for index, a in enumerate(raw)]
 
 
-def _draft_input(data: InvoiceIn | InvoicePatch) -> docs.DraftInput:
-    return docs.DraftInput(
+def _draft_input(data: InvoiceIn | InvoicePatch) -> DraftInput:
+    return DraftInput(
         customer_id=data.customer_id,
         currency=data.currency,
         lines=_lines(data.lines),
@@ -66,42 +66,6 @@ def _draft_input(data: InvoiceIn | InvoicePatch) -> docs.DraftInput:
         language=data.language,
         kind=getattr(data, "kind", "invoice"),
     )
-
-
-async def stored_file(database: Database, document: Document, kind: str, make: Any) -> bytes:
-    """The stored rendering of an issued document, made once (so a reprint is identical)."""
-    async with database.session(write=False, tenant_id=document.tenant_id) as session:
-        found = await session.scalar(
-            select(DocumentFile.content).where(
-                DocumentFile.document_id == document.id, DocumentFile.kind == kind
-            )
-        )
-    if found is not None:
-        return bytes(found)
-    content: bytes = await make()
-    async with database.transaction(tenant_id=document.tenant_id) as session:
-        again = await session.scalar(
-            select(DocumentFile.content).where(
-                DocumentFile.document_id == document.id, DocumentFile.kind == kind
-            )
-        )
-        if again is not None:
-            return bytes(again)
-        session.add(
-            DocumentFile(
-                document_id=document.id,
-                kind=kind,
-                content=content,
-                sha256=hashlib.sha256(content).hexdigest(),
-            )
-        )
-    return content
-
-
-async def snapshot_for(db: AsyncSession, document: Document) -> InvoiceSnapshot:
-    if document.snapshot is not None:
-        return snapshot_from_json(document.snapshot, number=document.number)
-    return await docs.snapshot_of(db, document, number=None)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
@@ -168,9 +132,9 @@ class InvoiceController(Controller):
             raise InvalidInput.field("issue", "a quote is not issued; convert it to an invoice")
 
         async def produce() -> tuple[int, Any]:
-            draft = await docs.create_draft(db, _draft_input(data), today=ctx.today(), actor_id=ctx.user_id)
+            draft = await create_draft(db, _draft_input(data), today=ctx.today(), actor_id=ctx.user_id)
             if data.issue:
-                await docs.issue_document(
+                await issue_document(
                     db,
                     draft.document.id,
                     today=ctx.today(),
@@ -187,7 +151,7 @@ class InvoiceController(Controller):
         document = await access.readable_document(
             db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
         )
-        lines, adjustments = await docs.lines_of(db, document.id)
+        lines, adjustments = await lines_of(db, document.id)
         return document_out(
             document,
             lines,
@@ -200,15 +164,15 @@ class InvoiceController(Controller):
         self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID, data: InvoicePatch
     ) -> dict[str, Any]:
         """Change a draft (send only what changes; ``lines`` replaces all lines)."""
-        document = await docs.update_draft(db, document_id, _draft_input(data), actor_id=ctx.user_id)
-        lines, adjustments = await docs.lines_of(db, document.id)
+        document = await update_draft(db, document_id, _draft_input(data), actor_id=ctx.user_id)
+        lines, adjustments = await lines_of(db, document.id)
         await db.commit()
         return document_out(document, lines, adjustments)
 
     @delete("/{document_id:uuid}", opt={"permission": "invoicing.manage"}, status_code=204)
     async def remove(self, db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID) -> None:
         """Delete a draft (issued documents are never deleted)."""
-        await docs.delete_draft(db, document_id, actor_id=ctx.user_id)
+        await delete_draft(db, document_id, actor_id=ctx.user_id)
         await db.commit()
 
     @post("/{document_id:uuid}/issue", opt={"permission": "invoicing.issue"})
@@ -218,7 +182,7 @@ class InvoiceController(Controller):
         """Issue a draft: it gets the next number and never changes again; accepts ``Idempotency-Key``."""
 
         async def produce() -> tuple[int, Any]:
-            document = await docs.issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
+            document = await issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
             return 200, document_out(document)
 
         return await idempotent(db, request, access.idempotency_scope(ctx.tenant_id, ctx.user_id), produce)
@@ -235,7 +199,7 @@ class InvoiceController(Controller):
         """Credit an issued invoice in full (void) or in part; returns the issued credit note."""
 
         async def produce() -> tuple[int, Any]:
-            credit = await docs.credit_invoice(
+            credit = await credit_invoice(
                 db,
                 document_id,
                 _lines(data.lines),
@@ -253,7 +217,7 @@ class InvoiceController(Controller):
     ) -> Response[bytes]:
         """The PDF: a Factur-X PDF/A-3 once issued (stored, so every download is identical), a marked
         preview while a draft."""
-        from modules.invoicing.pdf import render_invoice_pdf_async
+        from modules.invoicing.services.pdf import render_invoice_pdf_async
 
         document = await access.readable_document(
             db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
@@ -268,20 +232,14 @@ class InvoiceController(Controller):
         await db.rollback()
         if document.state == "draft":
             return _download(await render_invoice_pdf_async(snapshot, facturx=False), "application/pdf", name)
-
-        async def make() -> bytes:
-            return await render_invoice_pdf_async(snapshot, facturx=True)
-
-        return _download(
-            await stored_file(request.app.state.db, document, "pdf", make), "application/pdf", name
-        )
+        return _download(await stored_pdf(request.app.state.db, document), "application/pdf", name)
 
     @get("/{document_id:uuid}/facturx.xml", opt={"permission": None})
     async def facturx(
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
     ) -> Response[bytes]:
         """The EN 16931 CII XML (the one embedded in the PDF)."""
-        from modules.invoicing.einvoice import facturx_xml
+        from modules.invoicing.services.einvoice import facturx_xml
 
         document = await access.readable_document(
             db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
@@ -296,7 +254,7 @@ class InvoiceController(Controller):
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
     ) -> Response[bytes]:
         """The UBL 2.1 invoice in the Peppol BIS Billing 3.0 shape."""
-        from modules.invoicing.einvoice import ubl_xml
+        from modules.invoicing.services.einvoice import ubl_xml
 
         document = await access.readable_document(
             db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids

@@ -14,7 +14,7 @@ from core.errors import InvalidInput
 from core.idempotency import idempotent
 from core.tenants import TenantContext
 from modules.invoicing.services import access, exchange
-from modules.invoicing.services.search import KINDS
+from modules.invoicing.vocabulary import KINDS
 
 __all__ = ["ExchangeController"]
 

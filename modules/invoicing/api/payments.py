@@ -19,14 +19,20 @@ from core.tenants import TenantContext
 from modules.invoicing.models import Payment
 from modules.invoicing.schemas.payments import AllocateIn, AllocationIn, PaymentIn, payment_out
 from modules.invoicing.services import access, search
-from modules.invoicing.services import payments as pay
+from modules.invoicing.services.payments import (
+    AllocationData,
+    PaymentInput,
+    allocate_credit,
+    allocations_of,
+    record_payment,
+)
 
 __all__ = ["PaymentController"]
 
 
-def _allocations(raw: Sequence[AllocationIn]) -> list[pay.AllocationData]:
+def _allocations(raw: Sequence[AllocationIn]) -> list[AllocationData]:
     return [
-        pay.AllocationData(
+        AllocationData(
             invoice_id=item.invoice_id,
             amount=None
             if item.amount in (None, "")
@@ -79,9 +85,9 @@ class PaymentController(Controller):
         Accepts ``Idempotency-Key``."""
 
         async def produce() -> tuple[int, Any]:
-            payment = await pay.record_payment(
+            payment = await record_payment(
                 db,
-                pay.PaymentInput(
+                PaymentInput(
                     amount=parse_amount(data.amount),
                     received_on=data.received_on,
                     method=data.method,
@@ -94,7 +100,7 @@ class PaymentController(Controller):
                 today=ctx.today(),
                 actor_id=ctx.user_id,
             )
-            return 201, payment_out(payment, await pay.allocations_of(db, payment.id))
+            return 201, payment_out(payment, await allocations_of(db, payment.id))
 
         return await idempotent(db, request, access.idempotency_scope(ctx.tenant_id, ctx.user_id), produce)
 
@@ -104,7 +110,7 @@ class PaymentController(Controller):
         payment = await access.readable_payment(
             db, payment_id, permissions=ctx.permissions, party_ids=ctx.party_ids
         )
-        return payment_out(payment, await pay.allocations_of(db, payment.id))
+        return payment_out(payment, await allocations_of(db, payment.id))
 
     @post("/{payment_id:uuid}/allocate", opt={"permission": "invoicing.payments"})
     async def allocate(
@@ -126,7 +132,7 @@ class PaymentController(Controller):
         )
 
         async def produce() -> tuple[int, Any]:
-            payment = await pay.allocate_credit(db, payment_id, wanted, actor_id=ctx.user_id)
-            return 200, payment_out(payment, await pay.allocations_of(db, payment.id))
+            payment = await allocate_credit(db, payment_id, wanted, actor_id=ctx.user_id)
+            return 200, payment_out(payment, await allocations_of(db, payment.id))
 
         return await idempotent(db, request, access.idempotency_scope(ctx.tenant_id, ctx.user_id), produce)

@@ -12,7 +12,7 @@ from core.idempotency import idempotent
 from core.tenants import TenantContext
 from modules.invoicing.schemas.documents import document_out
 from modules.invoicing.services import access, quotes
-from modules.invoicing.services.documents import lines_of
+from modules.invoicing.services.lines import lines_of
 
 __all__ = ["QuoteController"]
 

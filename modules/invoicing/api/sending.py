@@ -9,12 +9,11 @@ from litestar import Controller, Request, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.tenants import TenantContext
-from modules.invoicing.api.documents import stored_file
 from modules.invoicing.models import Document
 from modules.invoicing.schemas.documents import document_out
 from modules.invoicing.schemas.sending import SendIn
 from modules.invoicing.services import sending
-from modules.invoicing.snapshot import snapshot_from_json
+from modules.invoicing.services.files import stored_pdf
 
 __all__ = ["SendingController"]
 
@@ -39,14 +38,7 @@ class SendingController(Controller):
         database = request.app.state.db
 
         async def make_pdf(document: Document) -> bytes:
-            from modules.invoicing.pdf import render_invoice_pdf_async
-
-            snapshot = snapshot_from_json(document.snapshot or {}, number=document.number)
-
-            async def make() -> bytes:
-                return await render_invoice_pdf_async(snapshot, facturx=True)
-
-            return await stored_file(database, document, "pdf", make)
+            return await stored_pdf(database, document)
 
         sent = await sending.send_document(
             database,

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from core.money import amount_text, plain_number
-from modules.invoicing.calc import document_places
 from modules.invoicing.models import Document
+from modules.invoicing.services.totals import document_places
 
 if TYPE_CHECKING:
-    from modules.invoicing.services.documents import StoredAdjustment, StoredLine
+    from modules.invoicing.services.lines import StoredAdjustment, StoredLine
 
 __all__ = ["AdjustmentIn", "CreditIn", "InvoiceIn", "InvoicePatch", "LineIn", "document_out"]
 

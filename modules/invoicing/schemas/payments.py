@@ -12,7 +12,7 @@ import msgspec
 
 from core.money import amount_text, minor_unit
 from modules.invoicing.models import Allocation, Payment
-from modules.invoicing.services.payments import CustomerBalance
+from modules.invoicing.services.balances import CustomerBalance
 
 __all__ = ["AllocateIn", "AllocationIn", "PaymentIn", "balances_out", "payment_out"]
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from core.money import amount_text, minor_unit, plain_number
 from modules.invoicing.services.reports import (
-    BUCKETS,
     AgedCustomer,
     AgedReceivables,
     RevenueRow,
     VatRow,
 )
+from modules.invoicing.vocabulary import BUCKETS
 
 __all__ = [
     "AGED_CSV_HEADER",

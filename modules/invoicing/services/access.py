@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, PermissionDenied
 from modules.invoicing.models import Document, Payment
-from modules.invoicing.services import documents as docs
-from modules.invoicing.services import payments as pay
+from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.payments import get_payment
 
 __all__ = ["idempotency_scope", "readable_document", "readable_parties", "readable_payment"]
 
@@ -35,7 +35,7 @@ async def readable_document(
     party_ids: tuple[uuid.UUID, ...],
 ) -> Document:
     """A document the user may read; a member asking for another customer's, or for a draft, gets 404."""
-    document = await docs.get_document(db, document_id)
+    document = await get_document(db, document_id)
     parties = readable_parties(permissions, party_ids)
     if parties is not None and (document.customer_id not in parties or document.state == "draft"):
         raise NotFound("no such invoice")
@@ -50,7 +50,7 @@ async def readable_payment(
     party_ids: tuple[uuid.UUID, ...],
 ) -> Payment:
     """A payment the user may read; a member asking for another customer's gets 404."""
-    payment = await pay.get_payment(db, payment_id)
+    payment = await get_payment(db, payment_id)
     parties = readable_parties(permissions, party_ids)
     if parties is not None and payment.customer_id not in parties:
         raise NotFound("no such payment")

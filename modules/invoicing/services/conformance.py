@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from core.db.engine import Database
-from modules.invoicing.einvoice import (
+from modules.invoicing.models import Document
+from modules.invoicing.services.einvoice import (
     check_cii,
     check_ubl,
     cii_rule_errors,
@@ -21,8 +22,8 @@ from modules.invoicing.einvoice import (
     ubl_rule_errors,
     ubl_xml,
 )
-from modules.invoicing.models import Document
-from modules.invoicing.snapshot import snapshot_from_json
+from modules.invoicing.services.snapshots import snapshot_from_json
+from modules.invoicing.vocabulary import DocumentKind
 
 __all__ = ["ConformanceReport", "check_issued_einvoices"]
 
@@ -41,7 +42,10 @@ async def check_issued_einvoices(database: Database, tenant_id: uuid.UUID) -> Co
     report = ConformanceReport()
     statement = (
         select(Document.number, Document.snapshot)
-        .where(Document.snapshot.is_not(None), Document.kind.in_(("invoice", "credit_note")))
+        .where(
+            Document.snapshot.is_not(None),
+            Document.kind.in_((DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)),
+        )
         .order_by(Document.issued_at, Document.id)
         .execution_options(yield_per=_BATCH)
     )

@@ -14,11 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
 from core.money import amount_text, parse_amount
-from modules.invoicing.calc import Totals, compute_totals, document_places
 from modules.invoicing.models import Document
-from modules.invoicing.services import documents as docs
-from modules.invoicing.services.documents import StoredAdjustment, StoredLine
-from modules.invoicing.snapshot import snapshot_from_json
+from modules.invoicing.services.lines import (
+    LineData,
+    StoredAdjustment,
+    StoredLine,
+    adjustment_inputs,
+    line_data,
+    line_inputs,
+    lines_of,
+)
+from modules.invoicing.services.snapshots import snapshot_from_json
+from modules.invoicing.services.totals import Totals, compute_totals, document_places
 
 __all__ = [
     "PartialCredit",
@@ -51,8 +58,8 @@ def document_totals(
     if document.snapshot is not None:
         return snapshot_from_json(document.snapshot).totals
     return compute_totals(
-        docs.line_inputs(lines),
-        docs.adjustment_inputs(adjustments),
+        line_inputs(lines),
+        adjustment_inputs(adjustments),
         currency=document.currency,
         prepaid=document.prepaid,
     )
@@ -87,13 +94,13 @@ def _credit_amount(
 
 async def partial_credit_lines(
     db: AsyncSession, document: Document, asked: PartialCredit
-) -> tuple[list[docs.LineData], dict[str, str]]:
+) -> tuple[list[LineData], dict[str, str]]:
     """The credit note's lines ``asked`` describes, and what is wrong with it by field: ``line-<position>``
     for a line's amount, ``amount`` and ``amount_vat`` for the amount at one VAT rate."""
     currency = document.currency
     errors: dict[str, str] = {}
-    lines, adjustments = await docs.lines_of(db, document.id)
-    chosen: list[docs.LineData] = []
+    lines, adjustments = await lines_of(db, document.id)
+    chosen: list[LineData] = []
     for line in lines:
         name = f"line-{line.position}"
         raw = asked.line_amounts.get(line.position, "")
@@ -101,10 +108,10 @@ async def partial_credit_lines(
         if amount is None:
             continue
         if amount == line.net_amount:  # the whole line, as it was invoiced
-            chosen.append(docs.line_data(line))
+            chosen.append(line_data(line))
         else:
             chosen.append(
-                docs.LineData(
+                LineData(
                     description=line.description,
                     quantity=Decimal(1),
                     unit_price=amount,
@@ -123,7 +130,7 @@ async def partial_credit_lines(
             errors["amount_vat"] = "choose one of the invoice's VAT rates"
         else:
             chosen.append(
-                docs.LineData(
+                LineData(
                     description=asked.description,
                     quantity=Decimal(1),
                     unit_price=amount,

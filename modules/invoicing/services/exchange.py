@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -28,8 +27,9 @@ from core.models import Party
 from core.money import plain_number
 from core.parties import check_country, check_vat_id, create_party
 from core.tenants import check_locale
-from modules.invoicing.calc import document_places
 from modules.invoicing.models import Document, Line
+from modules.invoicing.services.totals import document_amount_text
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -99,10 +99,6 @@ def _text(value: str | None) -> str:
     return "'" + value if value.startswith(_FORMULA) else value
 
 
-def _amount(value: Decimal, currency: str) -> str:
-    return str(value.quantize(Decimal(1).scaleb(-document_places(currency))))
-
-
 def _day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -112,9 +108,9 @@ def export_statement(
 ) -> Select[Document, str, str | None]:
     """Documents with their customer's name and VAT id, oldest first; quotes only when asked for."""
     statement = select(Document, Party.name, Party.vat_id).join(Party, Party.id == Document.customer_id)
-    statement = statement.where(Document.kind == kind if kind else Document.kind != "quote")
+    statement = statement.where(Document.kind == kind if kind else Document.kind != DocumentKind.QUOTE)
     if not include_drafts:
-        statement = statement.where(Document.state != "draft")
+        statement = statement.where(Document.state != DocumentState.DRAFT)
     if date_from:
         statement = statement.where(Document.issue_date >= date_from)
     if date_to:
@@ -153,11 +149,11 @@ async def invoices_csv(
                 _text(name),
                 _text(vat_id),
                 currency,
-                _amount(document.total_net, currency),
-                _amount(document.total_vat, currency),
-                _amount(document.total_gross, currency),
-                _amount(document.amount_settled, currency),
-                _amount(document.balance, currency),
+                document_amount_text(document.total_net, currency),
+                document_amount_text(document.total_vat, currency),
+                document_amount_text(document.total_gross, currency),
+                document_amount_text(document.amount_settled, currency),
+                document_amount_text(document.balance, currency),
             )
         )
     return buffer.getvalue()
@@ -211,7 +207,7 @@ async def lines_csv(
                         plain_number(line.discount),
                         line.vat_category,
                         plain_number(line.vat_rate),
-                        _amount(line.net_amount, document.currency),
+                        document_amount_text(line.net_amount, document.currency),
                     )
                 )
     return buffer.getvalue()

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.base import Amount, amount_sum
 from core.models import Party
 from modules.invoicing.models import Document
+from modules.invoicing.vocabulary import OPEN_STATES, DocumentKind, DocumentState
 
 __all__ = ["MonthTotal", "OverdueInvoice", "Overview", "month_start", "overview"]
 
 _ZERO = Decimal(0)
-_OPEN_STATES = ("issued", "partially_paid")
 MONTHS = 12
 OLDEST = 5
 
@@ -74,7 +74,7 @@ async def overview(session: AsyncSession, *, currency: str, today: date) -> Over
     """Open and overdue totals, invoiced per month over the last year, and the oldest overdue invoices,
     for the session's co-op in ``currency``."""
     balance = type_coerce(Document.amount_due - Document.amount_settled, Amount())
-    is_open = and_(Document.kind == "invoice", Document.state.in_(_OPEN_STATES), balance > 0)
+    is_open = and_(Document.kind == DocumentKind.INVOICE, Document.state.in_(OPEN_STATES), balance > 0)
     is_late = and_(is_open, Document.due_date < today)
     open_count, open_total = (
         await session.execute(
@@ -95,8 +95,8 @@ async def overview(session: AsyncSession, *, currency: str, today: date) -> Over
     rows = await session.execute(
         select(Document.issue_date, Document.kind, amount_sum(Document.total_net))
         .where(
-            Document.kind.in_(("invoice", "credit_note")),
-            Document.state != "draft",
+            Document.kind.in_((DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)),
+            Document.state != DocumentState.DRAFT,
             Document.currency == currency,
             Document.issue_date >= first,
             Document.issue_date <= today,
@@ -107,7 +107,7 @@ async def overview(session: AsyncSession, *, currency: str, today: date) -> Over
     for issued_on, kind, net in rows:
         if issued_on is None:  # excluded by the query; drafts have no issue date
             continue
-        sign = -1 if kind == "credit_note" else 1
+        sign = -1 if kind == DocumentKind.CREDIT_NOTE else 1
         by_month[month_start(issued_on)] += sign * (net or _ZERO)
 
     oldest = await session.execute(
@@ -119,7 +119,11 @@ async def overview(session: AsyncSession, *, currency: str, today: date) -> Over
     )
     others = await session.scalars(
         select(Document.currency)
-        .where(Document.currency != currency, Document.state != "draft", Document.kind != "quote")
+        .where(
+            Document.currency != currency,
+            Document.state != DocumentState.DRAFT,
+            Document.kind != DocumentKind.QUOTE,
+        )
         .distinct()
         .order_by(Document.currency)
     )

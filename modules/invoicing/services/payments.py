@@ -18,37 +18,38 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, type_coerce
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, events
 from core.dates import check_date
-from core.db.base import Amount
 from core.db.lookup import fetch
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.models import Party
 from core.money import minor_unit, parse_amount
 from core.tenants import check_currency
+from modules.invoicing.errors import (
+    AlreadyPaid,
+    DraftNotPayable,
+    NoCreditHeld,
+    OverAllocated,
+    PaymentExhausted,
+)
+from modules.invoicing.events import PAYMENT_RECORDED, PaymentRecorded
 from modules.invoicing.models import Allocation, Document, Payment
-from modules.invoicing.services.documents import settle
+from modules.invoicing.services.crediting import settle
+from modules.invoicing.vocabulary import METHODS, OPEN_STATES, DocumentKind, DocumentState
 
 __all__ = [
-    "METHODS",
-    "OPEN_STATES",
     "AllocationData",
-    "CustomerBalance",
     "PaymentInput",
     "allocate_credit",
     "allocations_of",
-    "customer_balances",
     "get_payment",
     "parse_allocation",
     "record_payment",
 ]
 
-METHODS = ("bank_transfer", "card", "cash", "cheque", "direct_debit", "mutual_credit", "other")
-OPEN_STATES = ("issued", "partially_paid")
-"""States of an issued invoice that still has a balance."""
 MAX_ALLOCATIONS = 500
 
 
@@ -137,10 +138,10 @@ def _check_amount(value: Decimal, currency: str, field: str) -> Decimal:
 def _check_open(invoice: Document, customer_id: uuid.UUID, currency: str, field: str) -> None:
     """``invoice`` can take money from this customer's payment in ``currency``."""
     label = invoice.number or "this document"
-    if invoice.kind != "invoice":
+    if invoice.kind != DocumentKind.INVOICE:
         raise InvalidInput.field(field, f"{label} is a {invoice.kind.replace('_', ' ')}, not an invoice")
-    if invoice.state == "draft":
-        raise Conflict(f"{label} is a draft; issue it before recording a payment against it")
+    if invoice.state == DocumentState.DRAFT:
+        raise DraftNotPayable(label)
     if invoice.customer_id != customer_id:
         raise InvalidInput.field(field, f"{label} is addressed to another customer")
     if invoice.currency != currency:
@@ -148,7 +149,7 @@ def _check_open(invoice: Document, customer_id: uuid.UUID, currency: str, field:
             field, f"{label} is in {invoice.currency}; a payment in {currency} cannot settle it"
         )
     if invoice.balance <= 0:
-        raise Conflict(f"{label} is already paid")
+        raise AlreadyPaid(label)
 
 
 async def _apply(
@@ -173,15 +174,9 @@ async def _apply(
         else:
             amount = _check_amount(item.amount, payment.currency, f"{where}.amount")
             if amount > invoice.balance:
-                raise Conflict(
-                    f"{invoice.number} has {invoice.balance} {invoice.currency} left to pay; "
-                    f"{amount} cannot be allocated to it"
-                )
+                raise OverAllocated(invoice, amount)
             if amount > payment.unallocated:
-                raise Conflict(
-                    f"only {payment.unallocated} {payment.currency} of this payment is unallocated; "
-                    f"{amount} cannot be allocated"
-                )
+                raise PaymentExhausted(payment, amount)
         if amount <= 0:
             continue
         session.add(Allocation(invoice_id=invoice.id, payment_id=payment.id, amount=amount))
@@ -242,7 +237,7 @@ async def record_payment(
                 session,
                 select(Document).where(
                     Document.customer_id == customer_id,
-                    Document.kind == "invoice",
+                    Document.kind == DocumentKind.INVOICE,
                     Document.state.in_(OPEN_STATES),
                     Document.currency == currency,
                     Document.amount_due > Document.amount_settled,
@@ -294,14 +289,14 @@ async def record_payment(
     )
     await events.publish(
         session,
-        "payment.recorded",
-        {
-            "payment_id": payment.id,
-            "customer_id": customer_id,
-            "amount": amount,
-            "currency": currency,
-            "invoice_ids": [invoice.id for invoice, _ in done],
-        },
+        PAYMENT_RECORDED,
+        PaymentRecorded(
+            payment_id=payment.id,
+            customer_id=customer_id,
+            amount=amount,
+            currency=currency,
+            invoice_ids=[invoice.id for invoice, _ in done],
+        ),
     )
     return payment
 
@@ -320,7 +315,7 @@ async def allocate_credit(
         raise InvalidInput.field("allocations", "name each invoice once")
     payment = await get_payment(session, payment_id, lock=True)
     if payment.unallocated <= 0:
-        raise Conflict("this payment is fully allocated; it holds no credit")
+        raise NoCreditHeld()
     ids = [item.invoice_id for item in wanted]
     invoices = {d.id: d for d in await _lock_invoices(session, select(Document).where(Document.id.in_(ids)))}
     done = await _apply(session, payment, wanted, invoices, field="allocations", cap_to_balance=False)
@@ -363,81 +358,3 @@ async def _tenant_currency(session: AsyncSession) -> str:
 
     tenant = await session.get_one(Tenant, session.info["tenant_id"])
     return tenant.currency
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerBalance:
-    """What a customer owes and holds, in one currency."""
-
-    currency: str
-    open_invoices: int
-    receivable: Decimal
-    """The open balance of issued invoices."""
-    overdue: Decimal
-    """The part of ``receivable`` past its due date."""
-    credit: Decimal
-    """Unallocated payments and unallocated credit notes: the customer's to use."""
-
-
-def _sum(expression: Any) -> Any:
-    """``SUM`` read back as an amount (SQLite keeps amounts as scaled integers)."""
-    return type_coerce(func.sum(type_coerce(expression, Amount())), Amount())
-
-
-async def customer_balances(
-    session: AsyncSession, customer_id: uuid.UUID, *, today: date
-) -> list[CustomerBalance]:
-    """One balance per currency the customer has open invoices or credit in, computed in SQL."""
-    from sqlalchemy import case
-
-    await fetch(session, Party, customer_id, what="customer")
-    balance = Document.amount_due - Document.amount_settled
-    owed = (
-        await session.execute(
-            select(
-                Document.currency,
-                func.count(Document.id),
-                _sum(balance),
-                _sum(case((Document.due_date < today, balance))),
-            )
-            .where(
-                Document.customer_id == customer_id,
-                Document.kind == "invoice",
-                Document.state.in_(OPEN_STATES),
-            )
-            .group_by(Document.currency)
-        )
-    ).all()
-    credit_notes = (
-        await session.execute(
-            select(Document.currency, _sum(balance))
-            .where(
-                Document.customer_id == customer_id,
-                Document.kind == "credit_note",
-                Document.state != "draft",
-                Document.amount_due > Document.amount_settled,
-            )
-            .group_by(Document.currency)
-        )
-    ).all()
-    held = (
-        await session.execute(
-            select(Payment.currency, _sum(Payment.unallocated))
-            .where(Payment.customer_id == customer_id, Payment.unallocated > 0)
-            .group_by(Payment.currency)
-        )
-    ).all()
-    zero = Decimal(0)
-    by_currency: dict[str, dict[str, Any]] = {}
-
-    def row(currency: str) -> dict[str, Any]:
-        return by_currency.setdefault(
-            currency, {"open_invoices": 0, "receivable": zero, "overdue": zero, "credit": zero}
-        )
-
-    for currency, count, receivable, overdue in owed:
-        entry = row(currency)
-        entry.update(open_invoices=int(count), receivable=receivable or zero, overdue=overdue or zero)
-    for currency, amount in [*credit_notes, *held]:
-        row(currency)["credit"] += amount or zero
-    return [CustomerBalance(currency=currency, **by_currency[currency]) for currency in sorted(by_currency)]

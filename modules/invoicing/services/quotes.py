@@ -16,16 +16,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, sequences
-from core.errors import Conflict
+from modules.invoicing.errors import NotAQuote, QuoteAlreadyConverted
 from modules.invoicing.models import Document
-from modules.invoicing.services.documents import (
-    adjustment_data,
-    get_document,
-    line_data,
-    lines_of,
-    write_lines,
-)
+from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.lines import adjustment_data, line_data, lines_of, write_lines
 from modules.invoicing.services.settings import get_settings
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["convert_quote"]
 
@@ -39,24 +35,24 @@ async def convert_quote(
     to ``converted`` with a conditional update first, so two concurrent conversions cannot both win.
     """
     quote = await get_document(session, quote_id)
-    if quote.kind != "quote":
-        raise Conflict("only a quote is converted into an invoice")
-    if quote.state != "draft":
-        raise Conflict(f"quote {quote.number} is already converted" if quote.number else "already converted")
+    if quote.kind != DocumentKind.QUOTE:
+        raise NotAQuote()
+    if quote.state != DocumentState.DRAFT:
+        raise QuoteAlreadyConverted(quote.number)
     moved = await session.execute(
         update(Document)
-        .where(Document.id == quote.id, Document.state == "draft")
-        .values(state="converted")
+        .where(Document.id == quote.id, Document.state == DocumentState.DRAFT)
+        .values(state=DocumentState.CONVERTED)
         .execution_options(synchronize_session=False)
     )
     if getattr(moved, "rowcount", 0) != 1:
-        raise Conflict("this quote is already converted")
+        raise QuoteAlreadyConverted(quote.number, concurrently=True)
     await session.refresh(quote)
     lines, adjustments = await lines_of(session, quote.id)
     invoice = Document(
         id=uuid.uuid4(),
-        kind="invoice",
-        state="draft",
+        kind=DocumentKind.INVOICE,
+        state=DocumentState.DRAFT,
         customer_id=quote.customer_id,
         currency=quote.currency,
         language=quote.language,

@@ -27,22 +27,21 @@ from core.db.lookup import fetch
 from core.errors import DomainError, InvalidInput
 from core.models import Party, Tenant
 from core.tenants import check_currency
-from modules.invoicing.calc import validate_lines
 from modules.invoicing.models import Document, RecurringPlan
-from modules.invoicing.services.documents import (
+from modules.invoicing.services.drafts import DraftInput, create_draft
+from modules.invoicing.services.issuing import issue_document
+from modules.invoicing.services.lines import (
     AdjustmentData,
-    DraftInput,
     LineData,
     adjustment_inputs,
-    create_draft,
-    issue_document,
     line_inputs,
     parse_adjustment,
     parse_line,
 )
+from modules.invoicing.services.totals import validate_lines
+from modules.invoicing.vocabulary import FREQUENCIES, DocumentKind, Frequency
 
 __all__ = [
-    "FREQUENCIES",
     "RunReport",
     "add_months",
     "create_plan",
@@ -53,7 +52,6 @@ __all__ = [
     "update_plan",
 ]
 
-FREQUENCIES: dict[str, int] = {"monthly": 1, "quarterly": 3, "yearly": 12}
 """Months between two invoices of a plan."""
 TEMPLATE_FIELDS = (
     "currency",
@@ -329,7 +327,7 @@ async def _make_for(session: AsyncSession, plan: RecurringPlan) -> Document | No
             buyer_reference=template.get("buyer_reference"),
             order_reference=template.get("order_reference"),
             notes=template.get("notes") or "",
-            kind="invoice",
+            kind=DocumentKind.INVOICE,
         ),
         today=period,
         actor_id=None,
@@ -339,7 +337,7 @@ async def _make_for(session: AsyncSession, plan: RecurringPlan) -> Document | No
     if plan.auto_issue:
         await issue_document(session, document.id, today=period, actor_id=None, rows=draft.rows)
     plan.last_document_id = document.id
-    plan.next_date = add_months(period, FREQUENCIES[plan.frequency], plan.anchor_day)
+    plan.next_date = add_months(period, Frequency(plan.frequency).months, plan.anchor_day)
     if plan.end_date is not None and plan.next_date > plan.end_date:
         plan.active = False
     await session.flush()

@@ -35,15 +35,17 @@ from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.lookup import fetch
 from core.db.tenancy import all_tenants
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
 from core.models import Party, Tenant, TenantModule
 from core.money import format_money
 from core.settings import Settings
 from core.text import check_text
-from modules.invoicing.i18n import language_of, translations
+from modules.invoicing.errors import NotRemindable
 from modules.invoicing.models import Document, Reminder
-from modules.invoicing.services.payments import OPEN_STATES
+from modules.invoicing.services.files import stored_pdf
+from modules.invoicing.services.languages import language_of, translations
 from modules.invoicing.services.settings import get_settings
+from modules.invoicing.vocabulary import OPEN_STATES, DocumentKind, ReminderTone
 
 __all__ = [
     "CLAIM_EXPIRES",
@@ -172,13 +174,14 @@ def reminder_message(
 
 def _reminder_paragraph(texts: NullTranslations, level: int, days: int) -> str:
     """What reminder ``level`` says, placeholders unfilled; every level past the third says the third's."""
-    if level <= 1:
+    tone = ReminderTone.of(level)
+    if tone == ReminderTone.FIRST:
         return texts.gettext(
             "According to our records, invoice {number} of {issue_date} was due on {due_date} and has "
             "not been paid in full yet. It may simply have slipped through; we would be grateful if you "
             "could pay the open amount of {balance}."
         )
-    if level == 2:
+    if tone == ReminderTone.SECOND:
         return texts.ngettext(
             "Invoice {number} of {issue_date} was due on {due_date}, {days} day ago, and despite our "
             "previous reminder the open amount of {balance} has not reached us. Please pay it within the "
@@ -198,20 +201,13 @@ def _reminder_paragraph(texts: NullTranslations, level: int, days: int) -> str:
 async def _invoice_pdf(database: Database, document: Document) -> bytes | None:
     """The invoice's stored PDF (made and stored on first use), where PDF rendering is installed."""
     try:
-        from modules.invoicing.pdf import render_invoice_pdf_async
+        import modules.invoicing.services.pdf  # noqa: F401
     except ImportError:  # pragma: no cover - rendering is optional for reminders
         return None
-    from modules.invoicing.api.documents import stored_file
-    from modules.invoicing.snapshot import snapshot_from_json
 
     if document.snapshot is None:
         return None
-    snapshot = snapshot_from_json(document.snapshot, number=document.number)
-
-    async def make() -> bytes:
-        return await render_invoice_pdf_async(snapshot, facturx=True)
-
-    return await stored_file(database, document, "pdf", make)
+    return await stored_pdf(database, document)
 
 
 async def _candidates(session: AsyncSession, days: list[int], today: date) -> list[_Due]:
@@ -235,7 +231,7 @@ async def _candidates(session: AsyncSession, days: list[int], today: date) -> li
             ),
         )
         .where(
-            Document.kind == "invoice",
+            Document.kind == DocumentKind.INVOICE,
             Document.state.in_(OPEN_STATES),
             Document.amount_due > Document.amount_settled,
             Document.due_date <= today - timedelta(days=days[0]),
@@ -401,8 +397,8 @@ async def pause_reminders(
     if len(reason) > 500:
         raise InvalidInput.field("reason", "must be at most 500 characters")
     document = await fetch(session, Document, invoice_id, what="invoice", for_update=True)
-    if document.kind != "invoice" or document.state not in OPEN_STATES:
-        raise Conflict("only an issued invoice that is not paid gets reminders")
+    if document.kind != DocumentKind.INVOICE or document.state not in OPEN_STATES:
+        raise NotRemindable()
     if document.reminders_paused != paused:
         document.reminders_paused = paused
         await audit.record(

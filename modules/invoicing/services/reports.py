@@ -12,19 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.dates import check_date
-from core.db.base import Amount
+from core.db.base import Amount, amount_sum
 from core.models import Party
 from modules.invoicing.models import Allocation, Document, Payment
+from modules.invoicing.vocabulary import BUCKETS, DocumentKind, DocumentState
 
 __all__ = [
-    "BUCKETS",
     "AgedCustomer",
     "AgedReceivables",
     "RevenueRow",
@@ -35,15 +34,7 @@ __all__ = [
     "vat_totals",
 ]
 
-BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
-"""Days past due: not yet due, 1-30, 31-60, 61-90, more than 90."""
 _ZERO = Decimal(0)
-
-
-def _sum(expression: Any) -> Any:
-    """``SUM`` read back as an amount: SQLite keeps amounts as scaled integers, so the result must go
-    through the ``Amount`` type, which arithmetic in SQL would otherwise lose."""
-    return type_coerce(func.sum(type_coerce(expression, Amount())), Amount())
 
 
 @dataclass(slots=True)
@@ -77,7 +68,7 @@ async def aged_receivables(session: AsyncSession, *, on: date) -> AgedReceivable
         select(
             Allocation.tenant_id.label("tenant_id"),
             Allocation.invoice_id.label("invoice_id"),
-            _sum(Allocation.amount).label("settled"),
+            amount_sum(Allocation.amount).label("settled"),
         )
         .outerjoin(
             Payment, and_(Payment.tenant_id == Allocation.tenant_id, Payment.id == Allocation.payment_id)
@@ -107,16 +98,16 @@ async def aged_receivables(session: AsyncSession, *, on: date) -> AgedReceivable
                 Document.customer_id,
                 Party.name,
                 func.count(Document.id),
-                *(_sum(case((condition, balance))) for condition in conditions),
-                _sum(balance),
+                *(amount_sum(case((condition, balance))) for condition in conditions),
+                amount_sum(balance),
             )
             .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
             .outerjoin(
                 settled, and_(settled.c.tenant_id == Document.tenant_id, settled.c.invoice_id == Document.id)
             )
             .where(
-                Document.kind == "invoice",
-                Document.state != "draft",
+                Document.kind == DocumentKind.INVOICE,
+                Document.state != DocumentState.DRAFT,
                 Document.issue_date <= on,
                 balance > 0,
             )
@@ -182,8 +173,8 @@ async def vat_summary(session: AsyncSession, *, date_from: date, date_to: date) 
             Document.snapshot["totals"]["breakdown"],
         )
         .where(
-            Document.kind.in_(("invoice", "credit_note")),
-            Document.state != "draft",
+            Document.kind.in_((DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)),
+            Document.state != DocumentState.DRAFT,
             Document.issue_date >= date_from,
             Document.issue_date <= date_to,
         )
@@ -192,7 +183,7 @@ async def vat_summary(session: AsyncSession, *, date_from: date, date_to: date) 
     sums: dict[tuple[str, str, str, Decimal], VatRow] = {}
     result = await session.stream(statement)
     async for kind, currency, issued_on, breakdown in result:
-        sign = -1 if kind == "credit_note" else 1
+        sign = -1 if kind == DocumentKind.CREDIT_NOTE else 1
         period = f"{issued_on:%Y-%m}"
         for entry in breakdown or ():
             key = (period, currency, str(entry["category"]), _rate_key(entry["rate"]))
@@ -247,8 +238,8 @@ class RevenueRow:
 async def revenue_by_customer(session: AsyncSession, *, date_from: date, date_to: date) -> list[RevenueRow]:
     """Net revenue (excluding VAT) per customer and currency from documents issued in the period:
     invoices minus credit notes; the biggest customers first."""
-    is_invoice = Document.kind == "invoice"
-    is_credit = Document.kind == "credit_note"
+    is_invoice = Document.kind == DocumentKind.INVOICE
+    is_credit = Document.kind == DocumentKind.CREDIT_NOTE
     rows = (
         await session.execute(
             select(
@@ -257,13 +248,13 @@ async def revenue_by_customer(session: AsyncSession, *, date_from: date, date_to
                 Document.currency,
                 func.count(case((is_invoice, Document.id))),
                 func.count(case((is_credit, Document.id))),
-                _sum(case((is_invoice, Document.total_net))),
-                _sum(case((is_credit, Document.total_net))),
+                amount_sum(case((is_invoice, Document.total_net))),
+                amount_sum(case((is_credit, Document.total_net))),
             )
             .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
             .where(
-                Document.kind.in_(("invoice", "credit_note")),
-                Document.state != "draft",
+                Document.kind.in_((DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)),
+                Document.state != DocumentState.DRAFT,
                 Document.issue_date >= date_from,
                 Document.issue_date <= date_to,
             )

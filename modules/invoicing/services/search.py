@@ -17,12 +17,10 @@ from core.db.base import amount_sum
 from core.errors import InvalidInput
 from core.models import Party
 from modules.invoicing.models import Allocation, Document, Payment
-from modules.invoicing.services import payments as pay
+from modules.invoicing.vocabulary import KINDS, METHODS, STATES
 
 __all__ = [
     "CUSTOMER_CHOICES_LIMIT",
-    "KINDS",
-    "STATES",
     "CurrencyTotal",
     "Customer",
     "customer_history",
@@ -34,8 +32,6 @@ __all__ = [
     "settlements_of",
 ]
 
-STATES = ("draft", "issued", "partially_paid", "paid", "converted")
-KINDS = ("invoice", "credit_note", "quote")
 CUSTOMER_CHOICES_LIMIT = 1000
 
 
@@ -105,8 +101,8 @@ def payment_statement(
     if date_to:
         statement = statement.where(Payment.received_on <= date_to)
     if method:
-        if method not in pay.METHODS:
-            raise InvalidInput.field("method", f"must be one of {', '.join(pay.METHODS)}")
+        if method not in METHODS:
+            raise InvalidInput.field("method", f"must be one of {', '.join(METHODS)}")
         statement = statement.where(Payment.method == method)
     return statement
 

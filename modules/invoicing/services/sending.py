@@ -24,11 +24,13 @@ from core import audit, mail
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.lookup import fetch
-from core.errors import Conflict, InvalidInput
+from core.errors import InvalidInput
 from core.models import Party, Tenant
 from core.settings import Settings
-from modules.invoicing.i18n import language_of, translations
+from modules.invoicing.errors import DraftNotSent, QuoteNotSent
 from modules.invoicing.models import Document, InvoicingSettings
+from modules.invoicing.services.languages import language_of, translations
+from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["MAX_RECIPIENTS", "SentMail", "check_recipients", "send_document"]
 
@@ -113,10 +115,10 @@ async def send_document(
         raise InvalidInput.field("message", f"must be at most {MAX_MESSAGE} characters")
     async with database.session(write=False, tenant_id=tenant_id) as session:
         document = await fetch(session, Document, document_id, what="invoice")
-        if document.kind == "quote":
-            raise Conflict("a quote is converted into an invoice, and the invoice is sent once issued")
-        if document.state == "draft":
-            raise Conflict("only an issued document is sent; issue the draft first")
+        if document.kind == DocumentKind.QUOTE:
+            raise QuoteNotSent()
+        if document.state == DocumentState.DRAFT:
+            raise DraftNotSent()
         customer = await fetch(session, Party, document.customer_id, what="customer")
         tenant = await session.get_one(Tenant, tenant_id)
         settings = await session.scalar(select(InvoicingSettings))

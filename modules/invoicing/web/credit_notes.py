@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import DomainError, InvalidInput
 from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, redirect
-from modules.invoicing.services import documents as docs
 from modules.invoicing.services.credit_notes import PartialCredit, partial_credit_lines
+from modules.invoicing.services.crediting import credit_invoice
+from modules.invoicing.services.documents import get_document
 from modules.invoicing.web.documents import document_page
 
 __all__ = ["CREDIT_PAGES"]
@@ -31,7 +32,7 @@ async def credit_in_full(
     form = await form_data(request)
     reason = form.get("reason", "")[:500]
     try:
-        credit = await docs.credit_invoice(
+        credit = await credit_invoice(
             db, document_id, None, today=ctx.today(), reason=reason, actor_id=ctx.user_id
         )
     except DomainError as exc:
@@ -50,7 +51,7 @@ async def credit_in_part(
     VAT rates, with the reason printed on it. It settles what is still open on the invoice."""
     form = await form_data(request)
     errors: dict[str, str] = {}
-    document = await docs.get_document(db, document_id)
+    document = await get_document(db, document_id)
     reason = form.get("reason", "")[:500]
     if not reason:
         errors["reason"] = "say why the invoice is credited; it is printed on the credit note"
@@ -72,7 +73,7 @@ async def credit_in_part(
         errors["lines"] = "enter an amount to credit on a line, or an amount below"
     if not errors:
         try:
-            credit = await docs.credit_invoice(
+            credit = await credit_invoice(
                 db, document_id, lines, today=ctx.today(), reason=reason, actor_id=ctx.user_id
             )
         except InvalidInput as exc:

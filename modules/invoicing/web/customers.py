@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import parties
 from core.tenants import TenantContext
-from modules.invoicing.services import payments, search
+from modules.invoicing.services import balances, search
 from modules.invoicing.web.layout import page
 
 __all__ = ["CUSTOMER_PAGES"]
@@ -33,7 +33,7 @@ async def customer_account(
         "invoicing/customer.html",
         party=party,
         address=parties.party_address(party),
-        balances=await payments.customer_balances(db, party_id, today=ctx.today()),
+        balances=await balances.customer_balances(db, party_id, today=ctx.today()),
         documents=documents,
         payments=received,
         history_size=HISTORY_SIZE,

@@ -17,32 +17,24 @@ from core.errors import DomainError, InvalidInput
 from core.money import parse_amount
 from core.tenants import TenantContext
 from core.web.shell import field_errors, form_data, redirect
-from modules.invoicing.api.documents import stored_file
 from modules.invoicing.models import Document
 from modules.invoicing.services import access, payments, quotes, search, sending
-from modules.invoicing.services import documents as docs
 from modules.invoicing.services.credit_notes import (
     credit_notes_of,
     credited_invoice,
     document_totals,
     rate_key,
 )
-from modules.invoicing.services.payments import OPEN_STATES
+from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.drafts import delete_draft
+from modules.invoicing.services.files import stored_pdf
+from modules.invoicing.services.issuing import issue_document
+from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.reminders import pause_reminders, reminders_sent
-from modules.invoicing.snapshot import snapshot_from_json
+from modules.invoicing.vocabulary import METHOD_LABELS, OPEN_STATES
 from modules.invoicing.web.layout import page, parse_date
 
 __all__ = ["DOCUMENT_PAGES", "document_page"]
-
-_METHOD_LABELS = {
-    "bank_transfer": "Bank transfer",
-    "card": "Card",
-    "cash": "Cash",
-    "cheque": "Cheque",
-    "direct_debit": "Direct debit",
-    "mutual_credit": "Mutual credit",
-    "other": "Other",
-}
 
 
 async def _settlements(db: AsyncSession, document: Document) -> list[dict[str, Any]]:
@@ -52,7 +44,7 @@ async def _settlements(db: AsyncSession, document: Document) -> list[dict[str, A
             "amount": allocation.amount,
             "on": payment.received_on if payment else (other.issue_date if other else None),
             "payment": payment,
-            "method": _METHOD_LABELS.get(payment.method, payment.method) if payment else None,
+            "method": METHOD_LABELS.get(payment.method, payment.method) if payment else None,
             "document": other,
         }
         for allocation, payment, other in await search.settlements_of(db, document)
@@ -80,7 +72,7 @@ async def document_page(
     document = await access.readable_document(
         db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
     )
-    lines, adjustments = await docs.lines_of(db, document.id)
+    lines, adjustments = await lines_of(db, document.id)
     staff = access.readable_parties(ctx.permissions, ctx.party_ids) is None
     credit_notes: list[Document] = []
     if document.kind == "invoice" and document.state != "draft":
@@ -108,7 +100,7 @@ async def document_page(
         error=error,
         errors=errors or {},
         payment_form=payment_form or {"date": ctx.today().isoformat(), "method": "bank_transfer"},
-        methods=_METHOD_LABELS,
+        methods=METHOD_LABELS,
         send_form=send_form or {},
         send_errors=send_errors or {},
         credit_form=credit_form or {},
@@ -135,7 +127,7 @@ async def issue_invoice(
 ) -> Response[Any]:
     """Issue a draft: it takes the next number and never changes again."""
     try:
-        document = await docs.issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
+        document = await issue_document(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
     except InvalidInput as exc:
         await db.rollback()
         problems = [f"{e['message']}" for e in exc.errors] or [exc.detail]
@@ -182,7 +174,7 @@ async def delete_invoice(
 ) -> Response[Any]:
     """Delete a draft (an issued document is never deleted)."""
     try:
-        await docs.delete_draft(db, document_id, actor_id=ctx.user_id)
+        await delete_draft(db, document_id, actor_id=ctx.user_id)
     except DomainError as exc:
         await db.rollback()
         return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
@@ -205,7 +197,7 @@ async def record_payment(
         amount = parse_amount(form.get("amount", "").replace(",", "."), field="amount")
     except InvalidInput as exc:
         errors.update(field_errors(exc))
-    if form.get("method") not in _METHOD_LABELS:
+    if form.get("method") not in METHOD_LABELS:
         errors["method"] = "choose how it was paid"
     if not errors:
         try:
@@ -253,19 +245,12 @@ async def send_invoice(
     """E-mail an issued document with its PDF (the stored one every download returns)."""
     form = await form_data(request)
     to = [address for address in re.split(r"[,;\s]+", form.get("to", "")) if address]
-    await docs.get_document(db, document_id)
+    await get_document(db, document_id)
     await db.rollback()  # no transaction open while the PDF renders and the mail server answers
     database = request.app.state.db
 
     async def make_pdf(document: Document) -> bytes:
-        from modules.invoicing.pdf import render_invoice_pdf_async
-
-        snapshot = snapshot_from_json(document.snapshot or {}, number=document.number)
-
-        async def make() -> bytes:
-            return await render_invoice_pdf_async(snapshot, facturx=True)
-
-        return await stored_file(database, document, "pdf", make)
+        return await stored_pdf(database, document)
 
     try:
         sent = await sending.send_document(

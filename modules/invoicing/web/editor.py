@@ -21,7 +21,10 @@ from core.models import Tenant
 from core.tenants import TenantContext
 from core.web.shell import field_errors, redirect
 from modules.invoicing.models import Document
-from modules.invoicing.services import documents as docs
+from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.drafts import create_draft, update_draft
+from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.search import customers
 from modules.invoicing.services.settings import get_settings
 from modules.invoicing.web.editor_form import (
@@ -66,7 +69,7 @@ async def _editor(
         "error": error,
         "document_id": document_id,
         "focus_row": focus_row,
-        "languages": docs.LANGUAGES,
+        "languages": LANGUAGES,
     }
     if fragment is not None:
         return await page(request, db, ctx, fragment, status=status, **context)
@@ -87,13 +90,11 @@ async def _save(
     if data is not None:
         try:
             if document_id is None:
-                document = (
-                    await docs.create_draft(db, data, today=ctx.today(), actor_id=ctx.user_id)
-                ).document
+                document = (await create_draft(db, data, today=ctx.today(), actor_id=ctx.user_id)).document
             else:
                 # The form holds every field: a cleared date is cleared (and set again at issue).
                 complete = dataclasses.replace(data, dates_as_given=True)
-                document = await docs.update_draft(db, document_id, complete, actor_id=ctx.user_id)
+                document = await update_draft(db, document_id, complete, actor_id=ctx.user_id)
         except InvalidInput as exc:
             await db.rollback()
             errors, error = field_errors(exc), exc.detail
@@ -119,7 +120,7 @@ async def _default_form(db: AsyncSession, ctx: TenantContext, customer: str | No
     values = {
         "currency": ctx.currency,
         "payment_terms_days": str(terms),
-        "language": language if language in docs.LANGUAGES else "en",
+        "language": language if language in LANGUAGES else "en",
         "customer_id": customer or "",
     }
     return EditorForm(values=values, lines=[blank_line()])
@@ -144,7 +145,7 @@ async def create_invoice(
 
 async def _draft(db: AsyncSession, document_id: uuid.UUID) -> Document | None:
     """The draft, or None when it is issued; 404 when there is none."""
-    document = await docs.get_document(db, document_id)
+    document = await get_document(db, document_id)
     return document if document.state == "draft" else None
 
 
@@ -160,7 +161,7 @@ async def edit_invoice(
             f"/t/{ctx.slug}/invoices/{document_id}",
             notice="An issued document never changes; credit it to correct it.",
         )
-    lines, adjustments = await docs.lines_of(db, document.id)
+    lines, adjustments = await lines_of(db, document.id)
     return await _editor(request, db, ctx, form_of(document, lines, adjustments), document_id=document.id)
 
 
@@ -169,7 +170,7 @@ async def update_invoice(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
 ) -> Response[Any]:
     """Save the draft's changes."""
-    await docs.get_document(db, document_id)
+    await get_document(db, document_id)
     return await _save(request, db, ctx, document_id)
 
 

@@ -15,10 +15,25 @@ from core.errors import InvalidInput
 from core.money import plain_number
 from core.tenants import check_currency
 from core.web.shell import field_errors
-from modules.invoicing.calc import AdjustmentInput, LineInput, Totals, compute_totals, validate_lines
 from modules.invoicing.models import Document
-from modules.invoicing.services import documents as docs
-from modules.invoicing.services.documents import StoredAdjustment, StoredLine
+from modules.invoicing.services.drafts import DraftInput
+from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.lines import (
+    MAX_LINES,
+    AdjustmentData,
+    LineData,
+    StoredAdjustment,
+    StoredLine,
+    parse_adjustment,
+    parse_line,
+)
+from modules.invoicing.services.totals import (
+    AdjustmentInput,
+    LineInput,
+    Totals,
+    compute_totals,
+    validate_lines,
+)
 from modules.invoicing.web.layout import parse_date
 
 __all__ = [
@@ -122,9 +137,9 @@ def _number(raw: str) -> str:
 
 def parse_rows(
     rows: list[dict[str, str]], currency: str | None
-) -> tuple[list[docs.LineData], list[int], dict[str, str]]:
+) -> tuple[list[LineData], list[int], dict[str, str]]:
     """The filled-in rows as lines, the row number of each, and the errors of each field by its name."""
-    lines: list[docs.LineData] = []
+    lines: list[LineData] = []
     kept: list[int] = []
     errors: dict[str, str] = {}
     for index, row in enumerate(rows):
@@ -141,7 +156,7 @@ def parse_rows(
         for name in ("quantity", "unit_price", "vat_rate", "discount"):
             raw[name] = _number(row.get(name, ""))
         try:
-            lines.append(docs.parse_line(raw, index))
+            lines.append(parse_line(raw, index))
         except InvalidInput as exc:
             errors.update(field_errors(exc))
             continue
@@ -164,19 +179,19 @@ def parse_rows(
     return [line for line, _ in pairs], [index for _, index in pairs], errors
 
 
-def parse_adjustments(rows: list[dict[str, str]]) -> tuple[list[docs.AdjustmentData], dict[str, str]]:
+def parse_adjustments(rows: list[dict[str, str]]) -> tuple[list[AdjustmentData], dict[str, str]]:
     """The document's allowances and charges, carried through the form unchanged."""
-    found: list[docs.AdjustmentData] = []
+    found: list[AdjustmentData] = []
     errors: dict[str, str] = {}
     for index, row in enumerate(rows):
         try:
-            found.append(docs.parse_adjustment({**row, "is_charge": row.get("is_charge") == "yes"}, index))
+            found.append(parse_adjustment({**row, "is_charge": row.get("is_charge") == "yes"}, index))
         except InvalidInput as exc:
             errors.update(field_errors(exc))
     return found, errors
 
 
-def _line_input(line: docs.LineData) -> LineInput:
+def _line_input(line: LineData) -> LineInput:
     return LineInput(
         quantity=line.quantity,
         unit_price=line.unit_price,
@@ -228,7 +243,7 @@ def live_totals(form: EditorForm, fallback_currency: str) -> LiveTotals:
     )
 
 
-def _adjustment_input(adjustment: docs.AdjustmentData) -> AdjustmentInput:
+def _adjustment_input(adjustment: AdjustmentData) -> AdjustmentInput:
     return AdjustmentInput(
         is_charge=adjustment.is_charge,
         amount=adjustment.amount,
@@ -238,7 +253,7 @@ def _adjustment_input(adjustment: docs.AdjustmentData) -> AdjustmentInput:
     )
 
 
-def draft_input(form: EditorForm) -> tuple[docs.DraftInput | None, dict[str, str]]:
+def draft_input(form: EditorForm) -> tuple[DraftInput | None, dict[str, str]]:
     """The draft the form describes, or the errors of every field that stops it."""
     values = form.values
     errors: dict[str, str] = {}
@@ -272,18 +287,18 @@ def draft_input(form: EditorForm) -> tuple[docs.DraftInput | None, dict[str, str
         if len(values.get(name, "")) > limit:
             errors[name] = f"must be at most {limit} characters"
     language = values.get("language") or None
-    if language is not None and language not in docs.LANGUAGES:
+    if language is not None and language not in LANGUAGES:
         errors["language"] = "is not a language invoices are written in"
     lines, _, line_errors = parse_rows(form.lines, currency)
-    if len(lines) > docs.MAX_LINES:
-        errors["lines"] = f"at most {docs.MAX_LINES} lines per document"
+    if len(lines) > MAX_LINES:
+        errors["lines"] = f"at most {MAX_LINES} lines per document"
     adjustments, adjustment_errors = parse_adjustments(form.adjustments)
     errors.update(line_errors)
     errors.update(adjustment_errors)
     if errors:
         return None, errors
     return (
-        docs.DraftInput(
+        DraftInput(
             customer_id=customer_id,
             currency=currency,
             lines=lines,

@@ -15,7 +15,7 @@ from core.tenants import TenantContext
 from core.web.shell import is_htmx
 from modules.invoicing.models import Document
 from modules.invoicing.services import access, search
-from modules.invoicing.services.search import KINDS, STATES
+from modules.invoicing.vocabulary import KINDS, STATES
 from modules.invoicing.web.layout import page, parse_date
 
 __all__ = ["LIST_PAGES"]

@@ -13,19 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.money import amount_text, format_money, plain_number
 from core.tenants import TenantContext
 from core.web.shell import render
-from modules.invoicing.calc import VAT_CATEGORIES, document_places
-from modules.invoicing.models import Document
+from modules.invoicing.services.documents import is_overdue
+from modules.invoicing.services.totals import document_places
+from modules.invoicing.vocabulary import KIND_LABELS, STATE_LABELS, VAT_CATEGORIES
 
-__all__ = ["KIND_LABELS", "STATE_LABELS", "UNITS", "is_overdue", "page", "parse_date"]
+__all__ = ["UNITS", "page", "parse_date"]
 
-STATE_LABELS = {
-    "draft": "Draft",
-    "issued": "Open",
-    "partially_paid": "Partly paid",
-    "paid": "Paid",
-    "converted": "Converted",
-}
-KIND_LABELS = {"invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote"}
 UNITS: tuple[tuple[str, str], ...] = (
     ("C62", "piece"),
     ("HUR", "hour"),
@@ -39,15 +32,6 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("LS", "lump sum"),
 )
 """UN/ECE Recommendation 20 codes offered in the editor (a draft made elsewhere keeps its own)."""
-
-
-def is_overdue(document: Document, today: date) -> bool:
-    return (
-        document.kind == "invoice"
-        and document.state in ("issued", "partially_paid")
-        and document.due_date is not None
-        and document.due_date < today
-    )
 
 
 def parse_date(raw: str, field: str, errors: dict[str, str]) -> date | None:

@@ -14,18 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.tenants import TenantContext
 from modules.invoicing.services import reports
+from modules.invoicing.vocabulary import BUCKET_LABELS
 from modules.invoicing.web.layout import page, parse_date
 
 __all__ = ["REPORT_PAGES"]
-
-BUCKET_LABELS = {
-    "current": "Not yet due",
-    "days_1_30": "1\u201330 days",
-    "days_31_60": "31\u201360 days",
-    "days_61_90": "61\u201390 days",
-    "days_over_90": "Over 90 days",
-}
-"""The columns of aged receivables (with en dashes, as printed)."""
 
 
 def _query(request: Request[Any, Any, Any], name: str) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import events
 from tests.conftest import Coop, World
 
 
@@ -49,3 +53,18 @@ def invoice_body(customer_id: str, *lines: tuple[str, str, str, str], **extra: A
         or [{"description": "Vegetable boxes", "quantity": "2", "unit_price": "10.00", "vat_rate": "20"}],
         **extra,
     }
+
+
+@asynccontextmanager
+async def published(name: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """The payloads of the events ``name`` published while inside."""
+    seen: list[dict[str, Any]] = []
+
+    async def handler(session: AsyncSession, event: events.Event) -> None:
+        seen.append(dict(event.payload))
+
+    events.bus().subscribe(name, handler)
+    try:
+        yield seen
+    finally:
+        events.bus().unsubscribe(name, handler)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InvalidInput
-from modules.invoicing.calc import (
+from modules.invoicing.services.totals import (
     MIN_STANDARD_RATE,
     VAT_CATEGORIES,
     AdjustmentInput,

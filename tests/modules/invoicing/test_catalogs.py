@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
-from modules.invoicing.i18n import CATALOGS, LANGUAGES
+from modules.invoicing.services.languages import CATALOGS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[3]
 EXTRACT = ["extract", "-F", "babel.cfg", "--add-location=file", "-c", "Translators:"]

@@ -17,8 +17,8 @@ from core.cli import main
 from core.db.engine import Database
 from core.registry import ModuleRegistry
 from core.settings import Settings
-from modules.invoicing.einvoice import check_cii, check_ubl, cii_rule_errors, ubl_rule_errors
 from modules.invoicing.models import Document
+from modules.invoicing.services.einvoice import check_cii, check_ubl, cii_rule_errors, ubl_rule_errors
 from tests.conftest import Coop, replace, same_loop_client
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from core.errors import InvalidInput
-from modules.invoicing.calc import AdjustmentInput, LineInput, compute_totals
-from modules.invoicing.einvoice import (
+from modules.invoicing.services.einvoice import (
     CUSTOMIZATION_ID,
     FACTURX_GUIDELINE,
     PROFILE_ID,
@@ -27,9 +26,9 @@ from modules.invoicing.einvoice import (
     ubl_rule_errors,
     ubl_xml,
 )
-from modules.invoicing.einvoice.cii import NAMESPACES as CII
-from modules.invoicing.services.documents import check_issuable
-from modules.invoicing.snapshot import (
+from modules.invoicing.services.einvoice.cii import NAMESPACES as CII
+from modules.invoicing.services.issuing import check_issuable
+from modules.invoicing.services.snapshots import (
     AddressSnapshot,
     AdjustmentSnapshot,
     Branding,
@@ -37,6 +36,7 @@ from modules.invoicing.snapshot import (
     LineSnapshot,
     PartySnapshot,
 )
+from modules.invoicing.services.totals import AdjustmentInput, LineInput, compute_totals
 from tests.modules.invoicing.test_calc import documents
 
 UBL = {

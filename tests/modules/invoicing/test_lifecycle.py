@@ -59,9 +59,12 @@ async def test_issuing_gives_consecutive_numbers_and_freezes_the_invoice(
         f"{shop.api}/invoices/{last}", json={"notes": "changed"}, headers=shop.owner.headers
     )
     assert change.status_code == 409
+    assert change.json()["type"].endswith("/invoicing/document-frozen")
     assert (await client.delete(f"{shop.api}/invoices/{last}", headers=shop.owner.headers)).status_code == 409
     again = await client.post(f"{shop.api}/invoices/{last}/issue", headers=shop.owner.headers)
     assert again.status_code == 409
+    assert again.json()["type"].endswith("/invoicing/already-issued")
+    assert again.json()["detail"] == f"{numbers[-1]} is already issued"
     assert (await client.get(f"{shop.api}/invoices/{last}", headers=shop.owner.headers)).json()["notes"] == ""
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,14 +11,12 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import events
 from core.db.engine import Database
 from core.models import AuditEntry
 from modules.invoicing.models import Allocation, Document
 from tests.conftest import Coop, World, same_loop_client
-from tests.modules.invoicing.conftest import invoice_body, make_customer
+from tests.modules.invoicing.conftest import invoice_body, make_customer, published
 
 Client = AsyncTestClient[Litestar]
 TODAY = date.today()  # noqa: DTZ011 - the test co-ops live in UTC, like the API's ctx.today()
@@ -59,20 +55,6 @@ async def pay(
     )
     assert answer.status_code == status, answer.text
     return answer.json()
-
-
-@asynccontextmanager
-async def published(name: str) -> AsyncIterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-
-    async def handler(session: AsyncSession, event: events.Event) -> None:
-        seen.append(dict(event.payload))
-
-    events.bus().subscribe(name, handler)
-    try:
-        yield seen
-    finally:
-        events.bus().unsubscribe(name, handler)
 
 
 async def test_a_payment_of_the_whole_amount_pays_the_invoice(

@@ -14,16 +14,16 @@ import pypdf
 import pytest
 
 from core.documents import AssetFetcher, DocumentRenderer
-from modules.invoicing.einvoice import IssuedOnly, check_cii, facturx_xml
-from modules.invoicing.i18n import LANGUAGES, labels_for
-from modules.invoicing.pdf import (
+from modules.invoicing.services.einvoice import IssuedOnly, check_cii, facturx_xml
+from modules.invoicing.services.languages import LANGUAGES, labels_for
+from modules.invoicing.services.pdf import (
     STYLESHEET,
     TEMPLATES_DIR,
     invoice_html,
     render_invoice_pdf,
     render_invoice_pdf_async,
 )
-from modules.invoicing.snapshot import Branding, InvoiceSnapshot
+from modules.invoicing.services.snapshots import Branding, InvoiceSnapshot
 from tests.modules.invoicing.test_einvoice import make_credit_note, make_snapshot
 
 # One line whose total with 20 % VAT is exactly 1,234.56.

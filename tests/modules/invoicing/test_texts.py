@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from modules.invoicing.i18n import category_name, labels_for, unit_label
 from modules.invoicing.models import Document
+from modules.invoicing.services.languages import category_name, labels_for, unit_label
 from modules.invoicing.services.reminders import reminder_message
 from modules.invoicing.services.sending import mail_text
 

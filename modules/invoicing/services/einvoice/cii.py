@@ -11,10 +11,9 @@ from decimal import Decimal
 from lxml import etree
 
 from core.text import carriable
-from modules.invoicing.einvoice.content import (
+from modules.invoicing.errors import IssuedOnly
+from modules.invoicing.services.einvoice.content import (
     RATELESS_CATEGORIES,
-    IssuedOnly,
-    amount_text,
     compact_date,
     exemption_code,
     exemption_reason,
@@ -25,8 +24,9 @@ from modules.invoicing.einvoice.content import (
     rate_text,
     states_vat_numbers,
 )
-from modules.invoicing.i18n import labels_for
-from modules.invoicing.snapshot import AddressSnapshot, InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.languages import labels_for
+from modules.invoicing.services.snapshots import AddressSnapshot, InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.totals import document_amount_text
 
 __all__ = ["FACTURX_FILENAME", "FACTURX_GUIDELINE", "FACTURX_LEVEL", "NAMESPACES", "facturx_xml"]
 
@@ -103,7 +103,7 @@ def facturx_xml(snapshot: InvoiceSnapshot) -> bytes:
     words = labels_for(snapshot.language)
 
     def money(value: Decimal) -> str:
-        return amount_text(value, currency)
+        return document_amount_text(value, currency)
 
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NAMESPACES)
     context = _el(root, "rsm:ExchangedDocumentContext")

@@ -7,15 +7,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import Conflict
-from modules.invoicing.calc import VAT_CATEGORIES, VatBreakdown, document_places
-from modules.invoicing.snapshot import InvoiceSnapshot
+from modules.invoicing.services.snapshots import InvoiceSnapshot
+from modules.invoicing.services.totals import VAT_CATEGORIES, VatBreakdown, document_places
 
 __all__ = [
     "EXEMPT_CATEGORIES",
     "RATELESS_CATEGORIES",
-    "IssuedOnly",
-    "amount_text",
     "compact_date",
     "exemption_code",
     "exemption_reason",
@@ -44,20 +41,8 @@ def states_vat_numbers(snapshot: InvoiceSnapshot) -> bool:
     return not any(line.vat_category in RATELESS_CATEGORIES for line in snapshot.lines)
 
 
-class IssuedOnly(Conflict):
-    """An e-invoice needs the number given at issue (BT-1); a draft has none."""
-
-    def __init__(self) -> None:
-        super().__init__("a draft has no number: e-invoices are made from issued documents only")
-
-
 def _quantize(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def amount_text(value: Decimal, currency: str) -> str:
-    """A monetary amount with exactly the document's decimals (EN 16931 BR-DEC), never in E notation."""
-    return format(_quantize(value, document_places(currency)), "f")
 
 
 def price_text(value: Decimal, currency: str) -> str:

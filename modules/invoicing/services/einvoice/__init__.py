@@ -6,11 +6,16 @@
 - ``cii_rule_errors`` / ``ubl_rule_errors``: the EN 16931 business rules (the official schematrons).
 """
 
-from modules.invoicing.einvoice.cii import FACTURX_FILENAME, FACTURX_GUIDELINE, FACTURX_LEVEL, facturx_xml
-from modules.invoicing.einvoice.content import IssuedOnly
-from modules.invoicing.einvoice.rules import cii_rule_errors, ubl_rule_errors
-from modules.invoicing.einvoice.ubl import CUSTOMIZATION_ID, PROFILE_ID, ubl_xml
-from modules.invoicing.einvoice.validate import check_cii, check_ubl
+from modules.invoicing.errors import IssuedOnly
+from modules.invoicing.services.einvoice.cii import (
+    FACTURX_FILENAME,
+    FACTURX_GUIDELINE,
+    FACTURX_LEVEL,
+    facturx_xml,
+)
+from modules.invoicing.services.einvoice.rules import cii_rule_errors, ubl_rule_errors
+from modules.invoicing.services.einvoice.ubl import CUSTOMIZATION_ID, PROFILE_ID, ubl_xml
+from modules.invoicing.services.einvoice.validate import check_cii, check_ubl
 
 __all__ = [
     "CUSTOMIZATION_ID",

@@ -29,7 +29,7 @@ __all__ = [
     "unit_label",
 ]
 
-CATALOGS = MessageCatalogs(Path(__file__).parent / "locale", "invoicing")
+CATALOGS = MessageCatalogs(Path(__file__).parents[1] / "locale", "invoicing")
 DEFAULT_LANGUAGE = SOURCE_LANGUAGE
 LANGUAGES: tuple[str, ...] = CATALOGS.languages()
 

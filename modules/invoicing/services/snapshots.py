@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from modules.invoicing.calc import Totals
+from modules.invoicing.services.totals import Totals
 
 __all__ = [
     "AddressSnapshot",
@@ -153,7 +153,7 @@ def _party(data: dict[str, Any]) -> PartySnapshot:
 def snapshot_from_json(data: dict[str, Any], *, number: str | None = None) -> InvoiceSnapshot:
     """Rebuild the snapshot stored at issue. ``number``: the document's number, which the snapshot
     leaves out (it is taken after the snapshot is written, see ``issue_document``)."""
-    from modules.invoicing.calc import VatBreakdown
+    from modules.invoicing.services.totals import VatBreakdown
 
     totals = data["totals"]
     issue_date = _day(data["issue_date"])

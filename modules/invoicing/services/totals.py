@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from core.errors import FieldError, InvalidInput
-from core.money import MAX_AMOUNT, minor_unit
+from core.money import MAX_AMOUNT, amount_text, minor_unit
+from modules.invoicing.vocabulary import VAT_CATEGORIES
 
 __all__ = [
     "VAT_CATEGORIES",
@@ -25,19 +26,10 @@ __all__ = [
     "Totals",
     "VatBreakdown",
     "compute_totals",
+    "document_amount_text",
     "document_places",
     "validate_lines",
 ]
-
-VAT_CATEGORIES: dict[str, str] = {
-    "S": "Standard rate",
-    "Z": "Zero rated goods",
-    "E": "Exempt from VAT",
-    "AE": "VAT reverse charge",
-    "K": "Intra-community supply (VAT exempt)",
-    "G": "Export outside the EU (free export item)",
-    "O": "Services outside scope of tax",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +97,12 @@ class Totals:
 def document_places(currency: str) -> int:
     """Decimals of amounts on a document: the currency's minor unit, at most 2 (EN 16931 BR-DEC)."""
     return min(minor_unit(currency), 2)
+
+
+def document_amount_text(value: Decimal, currency: str) -> str:
+    """An amount as written on a document and its exports: exactly the document's decimals (BR-DEC),
+    half-up, never in E notation, never ``-0.00``."""
+    return amount_text(value, document_places(currency))
 
 
 def compute_totals(

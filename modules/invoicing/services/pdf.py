@@ -34,11 +34,11 @@ from markupsafe import Markup
 
 from core.documents import DocumentRenderer
 from core.money import minor_unit
-from modules.invoicing.calc import document_places
-from modules.invoicing.einvoice import FACTURX_FILENAME, FACTURX_LEVEL, IssuedOnly, facturx_xml
-from modules.invoicing.einvoice.content import exemption_reason
-from modules.invoicing.i18n import category_name, labels_for, language_of, unit_label
-from modules.invoicing.snapshot import AddressSnapshot, InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.einvoice import FACTURX_FILENAME, FACTURX_LEVEL, IssuedOnly, facturx_xml
+from modules.invoicing.services.einvoice.content import exemption_reason
+from modules.invoicing.services.languages import category_name, labels_for, language_of, unit_label
+from modules.invoicing.services.snapshots import AddressSnapshot, InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.totals import document_places
 
 __all__ = [
     "FACTURX_RELATIONSHIP",
@@ -50,7 +50,7 @@ __all__ = [
     "render_invoice_pdf_async",
 ]
 
-TEMPLATES_DIR = Path(__file__).parent / "templates" / "documents"
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates" / "documents"
 TEMPLATE = "invoice.html"
 STYLESHEET = "assets/invoice.css"
 FACTURX_RELATIONSHIP = "Alternative"

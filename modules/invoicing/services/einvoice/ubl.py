@@ -12,10 +12,9 @@ from decimal import Decimal
 from lxml import etree
 
 from core.text import carriable
-from modules.invoicing.einvoice.content import (
+from modules.invoicing.errors import IssuedOnly
+from modules.invoicing.services.einvoice.content import (
     RATELESS_CATEGORIES,
-    IssuedOnly,
-    amount_text,
     exemption_code,
     exemption_reason,
     iso_date,
@@ -26,8 +25,9 @@ from modules.invoicing.einvoice.content import (
     rate_text,
     states_vat_numbers,
 )
-from modules.invoicing.i18n import labels_for
-from modules.invoicing.snapshot import InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.languages import labels_for
+from modules.invoicing.services.snapshots import InvoiceSnapshot, PartySnapshot
+from modules.invoicing.services.totals import document_amount_text
 
 __all__ = ["CUSTOMIZATION_ID", "PROFILE_ID", "ubl_xml"]
 
@@ -128,7 +128,7 @@ def ubl_xml(snapshot: InvoiceSnapshot) -> bytes:
     namespace, root_name = _ROOTS["credit_note" if is_credit_note else "invoice"]
 
     def money(parent: etree._Element, tag: str, value: Decimal) -> None:
-        _el(parent, tag, amount_text(value, currency), currencyID=currency)
+        _el(parent, tag, document_amount_text(value, currency), currencyID=currency)
 
     nsmap = {None: namespace, "cac": CAC, "cbc": CBC}
     root = etree.Element(f"{{{namespace}}}{root_name}", nsmap=nsmap)  # type: ignore[arg-type]  # None: default ns
