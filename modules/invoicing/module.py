@@ -9,6 +9,7 @@ from modules.invoicing.api import INVOICE_CONTROLLERS
 from modules.invoicing.cli import invoicing as invoicing_cli
 from modules.invoicing.demo import seed_demo
 from modules.invoicing.events import PUBLISHED
+from modules.invoicing.services.interface import INVOICING
 from modules.invoicing.services.recurring import daily_recurring
 from modules.invoicing.services.reminders import daily_reminders
 from modules.invoicing.web import INVOICE_PAGES
@@ -35,6 +36,7 @@ MODULE = Module(
     migrations=HERE / "migrations",
     api=INVOICE_CONTROLLERS,
     publishes=PUBLISHED,
+    services=INVOICING,
     cli=invoicing_cli,
     daily_jobs=(DailyJob("recurring", daily_recurring), DailyJob("reminders", daily_reminders)),
     demo=seed_demo,

@@ -2,6 +2,10 @@
 against an invoice (paid in mutual credit, say), an invoice raised from lines (membership dues, share
 subscriptions). Each call runs in the caller's session and transaction, for the caller's tenant, with
 the same rules as the API: an error is one of ``modules.invoicing.errors`` or ``core.errors``.
+
+This file is the contract and nothing else: the Protocol and the values it speaks in, importing none of
+invoicing's internals, so another module may import it. Another module gets the implementation at run
+time, ``registry.service("invoicing", Invoicing)``; ``services/interface.py`` implements it.
 """
 
 from __future__ import annotations
@@ -11,23 +15,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modules.invoicing.models import Document
-from modules.invoicing.services.documents import get_document
-from modules.invoicing.services.drafts import DraftInput, create_draft
-from modules.invoicing.services.issuing import issue_document
-from modules.invoicing.services.lines import LineData
-from modules.invoicing.services.payments import PaymentInput, record_payment
-from modules.invoicing.vocabulary import OPEN_STATES, DocumentKind, PaymentMethod
+__all__ = ["InvoiceLine", "InvoiceSummary", "Invoicing", "RecordedPayment"]
 
-__all__ = ["INVOICING", "InvoiceLine", "InvoiceSummary", "Invoicing", "RecordedPayment", "Service"]
 
-InvoiceLine = LineData
-"""A line to invoice: description, quantity, unit price and VAT rate (category ``S`` unless given)."""
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """A line to invoice: description, quantity, unit price and VAT rate (category ``S`` unless given).
+    A draft's lines are these too (``services.lines.LineData``)."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    vat_category: str = "S"
+    unit: str = "C62"
+    discount: Decimal = Decimal(0)
+    exemption_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +50,6 @@ class InvoiceSummary:
     amount_due: Decimal
     balance: Decimal
 
-    @classmethod
-    def of(cls, document: Document) -> InvoiceSummary:
-        return cls(
-            id=document.id,
-            number=document.number,
-            state=document.state,
-            currency=document.currency,
-            issue_date=document.issue_date,
-            due_date=document.due_date,
-            amount_due=document.amount_due,
-            balance=document.balance,
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class RecordedPayment:
@@ -65,6 +59,7 @@ class RecordedPayment:
     """What exceeded the invoice's balance, held as the customer's credit."""
 
 
+@runtime_checkable
 class Invoicing(Protocol):
     """The service interface invoicing publishes (``Module.services``)."""
 
@@ -82,7 +77,7 @@ class Invoicing(Protocol):
         invoice_id: uuid.UUID,
         amount: Decimal,
         *,
-        method: PaymentMethod,
+        method: str,
         received_on: date,
         today: date,
         reference: str = "",
@@ -106,65 +101,3 @@ class Invoicing(Protocol):
         """An invoice for ``customer_id`` from ``lines`` in the tenant's currency unless given, with the
         tenant's terms; issued (numbered) unless ``issue`` is false, which leaves a draft to review."""
         ...
-
-
-class Service:
-    """``Invoicing`` over the services, for the caller's session."""
-
-    async def open_invoices(self, session: AsyncSession, customer_id: uuid.UUID) -> list[InvoiceSummary]:
-        documents = await session.scalars(
-            select(Document)
-            .where(
-                Document.customer_id == customer_id,
-                Document.kind == DocumentKind.INVOICE,
-                Document.state.in_(OPEN_STATES),
-            )
-            .order_by(Document.due_date, Document.number)
-        )
-        return [InvoiceSummary.of(document) for document in documents]
-
-    async def invoice(self, session: AsyncSession, invoice_id: uuid.UUID) -> InvoiceSummary:
-        return InvoiceSummary.of(await get_document(session, invoice_id))
-
-    async def record_payment(
-        self,
-        session: AsyncSession,
-        invoice_id: uuid.UUID,
-        amount: Decimal,
-        *,
-        method: PaymentMethod,
-        received_on: date,
-        today: date,
-        reference: str = "",
-        actor_id: uuid.UUID | None = None,
-    ) -> RecordedPayment:
-        data = PaymentInput(
-            amount=amount, received_on=received_on, method=method, invoice_id=invoice_id, reference=reference
-        )
-        payment = await record_payment(session, data, today=today, actor_id=actor_id)
-        return RecordedPayment(id=payment.id, amount=payment.amount, unallocated=payment.unallocated)
-
-    async def raise_invoice(
-        self,
-        session: AsyncSession,
-        customer_id: uuid.UUID,
-        lines: Sequence[InvoiceLine],
-        *,
-        today: date,
-        currency: str | None = None,
-        notes: str | None = None,
-        issue: bool = True,
-        actor_id: uuid.UUID | None = None,
-    ) -> InvoiceSummary:
-        data = DraftInput(customer_id=customer_id, currency=currency, lines=lines, notes=notes)
-        draft = await create_draft(session, data, today=today, actor_id=actor_id)
-        document = draft.document
-        if issue:
-            document = await issue_document(
-                session, document.id, today=today, actor_id=actor_id, rows=draft.rows
-            )
-        return InvoiceSummary.of(document)
-
-
-INVOICING: Invoicing = Service()
-"""The instance a module declaration names."""

@@ -117,3 +117,16 @@ def test_an_import_up_the_layers_breaks_the_build(tree: Path, importer: str, imp
     assert done.returncode != 0
     assert "Inside a module, imports flow down" in done.stdout and "BROKEN" in done.stdout
     assert f"modules.stock.{importer} -> modules.stock.{imported}" in done.stdout
+
+
+def test_a_module_may_import_another_modules_contract_and_nothing_else(tree: Path) -> None:
+    add_module(
+        tree,
+        "stock",
+        {
+            "services/__init__.py": "",
+            "services/counts.py": "from modules.invoicing.public import Invoicing\n",
+        },
+    )
+    done = lint_imports(tree)
+    assert done.returncode == 0, done.stdout

@@ -32,6 +32,7 @@ from core.errors import InvalidInput
 from core.money import parse_amount
 from core.text import check_texts
 from modules.invoicing.models import Adjustment, Document, Line
+from modules.invoicing.public import InvoiceLine
 from modules.invoicing.services.snapshots import LineSnapshot
 from modules.invoicing.services.totals import AdjustmentInput, LineInput, Totals, compute_totals
 
@@ -60,16 +61,8 @@ __all__ = [
 MAX_LINES = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class LineData:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    vat_rate: Decimal
-    vat_category: str = "S"
-    unit: str = "C62"
-    discount: Decimal = Decimal(0)
-    exemption_reason: str | None = None
+LineData = InvoiceLine
+"""A draft's line: the same values another module invoices with (``public.InvoiceLine``)."""
 
 
 AdjustmentData = AdjustmentInput

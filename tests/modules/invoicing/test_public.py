@@ -13,8 +13,9 @@ from litestar.testing import AsyncTestClient
 
 from core.db.engine import Database
 from core.errors import NotFound
+from core.registry import ModuleRegistry
 from modules.invoicing.errors import AlreadyPaid
-from modules.invoicing.public import INVOICING, InvoiceLine
+from modules.invoicing.public import InvoiceLine, Invoicing
 from modules.invoicing.vocabulary import DocumentState, PaymentMethod
 from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import make_customer
@@ -34,8 +35,9 @@ DUES = [
 
 
 async def test_dues_raised_for_a_member_stay_open_until_paid_in_mutual_credit(
-    client: AsyncTestClient[Litestar], database: Database, shop: Coop
+    client: AsyncTestClient[Litestar], database: Database, shop: Coop, registry: ModuleRegistry
 ) -> None:
+    INVOICING = registry.service("invoicing", Invoicing)  # noqa: N806 - as another module names it
     member = uuid.UUID((await make_customer(client, shop))["id"])
     async with database.transaction(tenant_id=shop.id) as session:
         raised = await INVOICING.raise_invoice(session, member, DUES, today=TODAY)
@@ -81,8 +83,9 @@ async def test_dues_raised_for_a_member_stay_open_until_paid_in_mutual_credit(
 
 
 async def test_a_draft_raised_for_review_is_not_open_and_another_tenant_sees_nothing(
-    client: AsyncTestClient[Litestar], database: Database, shop: Coop, world: World
+    client: AsyncTestClient[Litestar], database: Database, shop: Coop, world: World, registry: ModuleRegistry
 ) -> None:
+    INVOICING = registry.service("invoicing", Invoicing)  # noqa: N806
     member = uuid.UUID((await make_customer(client, shop))["id"])
     async with database.transaction(tenant_id=shop.id) as session:
         draft = await INVOICING.raise_invoice(session, member, DUES, today=TODAY, issue=False)
@@ -93,3 +96,7 @@ async def test_a_draft_raised_for_review_is_not_open_and_another_tenant_sees_not
     async with database.transaction(tenant_id=other.id) as session:
         with pytest.raises(NotFound):
             await INVOICING.invoice(session, draft.id)
+
+
+def test_the_contract_is_what_the_registry_hands_out(registry: ModuleRegistry) -> None:
+    assert isinstance(registry.service("invoicing", Invoicing), Invoicing)
