@@ -13,6 +13,7 @@ from modules.invoicing.services.interface import INVOICING
 from modules.invoicing.services.recurring import daily_recurring
 from modules.invoicing.services.reminders import daily_reminders
 from modules.invoicing.web import INVOICE_PAGES
+from modules.invoicing.web.dashboard import DASHBOARD_CARDS
 
 HERE = Path(__file__).parent
 
@@ -42,6 +43,7 @@ MODULE = Module(
     demo=seed_demo,
     templates=HERE / "templates",
     pages=INVOICE_PAGES,
+    dashboard=DASHBOARD_CARDS,
     nav=(
         NavEntry("Invoices", "invoices", permission="invoicing.view", order=10),
         NavEntry("My invoices", "invoices", permission="invoicing.own", order=10),

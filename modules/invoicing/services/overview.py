@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select, type_coerce
+from sqlalchemy import ColumnElement, and_, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import Amount, amount_sum
@@ -17,7 +17,15 @@ from core.models import Party
 from modules.invoicing.models import Document
 from modules.invoicing.vocabulary import OPEN_STATES, DocumentKind, DocumentState
 
-__all__ = ["MonthTotal", "OverdueInvoice", "Overview", "month_start", "overview"]
+__all__ = [
+    "Invoiced",
+    "MonthTotal",
+    "OverdueInvoice",
+    "Receivables",
+    "invoiced_by_month",
+    "month_start",
+    "receivables",
+]
 
 _ZERO = Decimal(0)
 MONTHS = 12
@@ -43,17 +51,25 @@ class OverdueInvoice:
 
 
 @dataclass(frozen=True, slots=True)
-class Overview:
+class Receivables:
+    """What customers owe in ``currency`` on ``today``: open and overdue, and the oldest overdue."""
+
     currency: str
     today: date
     open_total: Decimal
     open_count: int
     overdue_total: Decimal
     overdue_count: int
-    months: list[MonthTotal]
-    """The last ``MONTHS`` months, oldest first, ending with the current month."""
     oldest_overdue: list[OverdueInvoice]
     other_currencies: list[str]
+    """Currencies other documents are in, which these totals leave out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invoiced:
+    currency: str
+    months: list[MonthTotal]
+    """The last ``MONTHS`` months, oldest first, ending with the current month."""
 
     @property
     def this_month(self) -> Decimal:
@@ -70,27 +86,59 @@ def month_start(day: date, months_back: int = 0) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-async def overview(session: AsyncSession, *, currency: str, today: date) -> Overview:
-    """Open and overdue totals, invoiced per month over the last year, and the oldest overdue invoices,
-    for the session's co-op in ``currency``."""
-    balance = type_coerce(Document.amount_due - Document.amount_settled, Amount())
-    is_open = and_(Document.kind == DocumentKind.INVOICE, Document.state.in_(OPEN_STATES), balance > 0)
-    is_late = and_(is_open, Document.due_date < today)
-    open_count, open_total = (
-        await session.execute(
-            select(func.count(Document.id), amount_sum(balance, zero=True)).where(
-                is_open, Document.currency == currency
-            )
-        )
-    ).one()
-    late_count, late_total = (
-        await session.execute(
-            select(func.count(Document.id), amount_sum(balance, zero=True)).where(
-                is_late, Document.currency == currency
-            )
-        )
-    ).one()
+def _balance() -> ColumnElement[Decimal]:
+    return type_coerce(Document.amount_due - Document.amount_settled, Amount())
 
+
+async def receivables(session: AsyncSession, *, currency: str, today: date) -> Receivables:
+    """Open and overdue totals and the oldest overdue invoices of the session's co-op in ``currency``."""
+    balance = _balance()
+    is_open = and_(
+        Document.kind == DocumentKind.INVOICE,
+        Document.state.in_(OPEN_STATES),
+        Document.currency == currency,
+        balance > 0,
+    )
+    is_late = and_(is_open, Document.due_date < today)
+    totals = select(func.count(Document.id), amount_sum(balance, zero=True))
+    counted = [(await session.execute(totals.where(which))).one() for which in (is_open, is_late)]
+    (open_count, open_total), (late_count, late_total) = counted
+    oldest = await session.execute(
+        select(Document.id, Document.number, Party.name, Document.due_date, balance)
+        .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
+        .where(is_late)
+        .order_by(Document.due_date, Document.number)
+        .limit(OLDEST)
+    )
+    others = await session.scalars(
+        select(Document.currency)
+        .where(
+            Document.currency != currency,
+            Document.state != DocumentState.DRAFT,
+            Document.kind != DocumentKind.QUOTE,
+        )
+        .distinct()
+        .order_by(Document.currency)
+    )
+    return Receivables(
+        currency=currency,
+        today=today,
+        open_total=open_total,
+        open_count=int(open_count),
+        overdue_total=late_total,
+        overdue_count=int(late_count),
+        oldest_overdue=[
+            OverdueInvoice(document_id, number, name, due, owed, (today - due).days)
+            for document_id, number, name, due, owed in oldest
+            if due is not None
+        ],
+        other_currencies=list(others),
+    )
+
+
+async def invoiced_by_month(session: AsyncSession, *, currency: str, today: date) -> Invoiced:
+    """What was invoiced in ``currency`` in each of the last ``MONTHS`` months, net of VAT and of
+    credit notes, by issue date."""
     first = month_start(today, MONTHS - 1)
     rows = await session.execute(
         select(Document.issue_date, Document.kind, amount_sum(Document.total_net))
@@ -109,36 +157,4 @@ async def overview(session: AsyncSession, *, currency: str, today: date) -> Over
             continue
         sign = -1 if kind == DocumentKind.CREDIT_NOTE else 1
         by_month[month_start(issued_on)] += sign * (net or _ZERO)
-
-    oldest = await session.execute(
-        select(Document.id, Document.number, Party.name, Document.due_date, balance)
-        .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
-        .where(is_late, Document.currency == currency)
-        .order_by(Document.due_date, Document.number)
-        .limit(OLDEST)
-    )
-    others = await session.scalars(
-        select(Document.currency)
-        .where(
-            Document.currency != currency,
-            Document.state != DocumentState.DRAFT,
-            Document.kind != DocumentKind.QUOTE,
-        )
-        .distinct()
-        .order_by(Document.currency)
-    )
-    return Overview(
-        currency=currency,
-        today=today,
-        open_total=open_total,
-        open_count=int(open_count),
-        overdue_total=late_total,
-        overdue_count=int(late_count),
-        months=[MonthTotal(month, by_month[month]) for month in sorted(by_month)],
-        oldest_overdue=[
-            OverdueInvoice(document_id, number, name, due, owed, (today - due).days)
-            for document_id, number, name, due, owed in oldest
-            if due is not None
-        ],
-        other_currencies=list(others),
-    )
+    return Invoiced(currency, [MonthTotal(month, by_month[month]) for month in sorted(by_month)])
