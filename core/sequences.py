@@ -29,7 +29,7 @@ from core.db.tenancy import TenantScopeError, all_tenants, required_tenant_id
 from core.errors import InvalidInput
 from core.models import AuditEntry, SequenceCounter
 
-__all__ = ["assign_number", "format_number", "next_number", "next_value"]
+__all__ = ["MAX_PATTERN", "assign_number", "check_pattern", "format_number", "next_number", "next_value"]
 
 
 def _fields(on: date) -> dict[str, Any]:
@@ -41,12 +41,30 @@ def _period(on: date, per_year: bool) -> str:
     return str(on.year) if per_year else ""
 
 
+MAX_PATTERN = 60
+_PATTERN = re.compile(r"(?:[A-Za-z0-9._/-]|\{year\}|\{month\}|\{number(?::0(?:[1-9]|10)d)?\})+")
+"""A number pattern's grammar: letters, digits, ``. _ / -`` and the fields ``{year}``, ``{month}``,
+``{number}`` or ``{number:0Nd}`` (zero-padded to N <= 10 digits). Nothing else: a number ends up in
+file names, mail attachment names and headers, and a free format string could ask for a width of
+millions or reach into the value's attributes."""
+
+
+def check_pattern(pattern: str, field: str = "pattern") -> str:
+    """``pattern`` when it follows the grammar and names ``{number}`` exactly once, else a 422 naming
+    ``field`` that says what is allowed."""
+    if len(pattern) > MAX_PATTERN or not _PATTERN.fullmatch(pattern) or pattern.count("{number") != 1:
+        raise InvalidInput.field(
+            field,
+            f"{pattern[:MAX_PATTERN]!r} is not a number pattern: use at most {MAX_PATTERN} letters, digits, "
+            "'.', '_', '/' or '-' with {year}, {month} and one {number} or {number:0Nd} (N up to 10), "
+            "e.g. INV-{year}-{number:05d}",
+        )
+    return pattern
+
+
 def format_number(pattern: str, *, number: int, on: date) -> str:
-    """Fill a pattern such as ``INV-{year}-{number:05d}``."""
-    try:
-        return pattern.format(number=number, **_fields(on))
-    except (KeyError, ValueError, IndexError) as exc:
-        raise InvalidInput.field("pattern", f"{pattern!r} is not a valid number pattern: {exc}") from None
+    """Fill a pattern such as ``INV-{year}-{number:05d}`` (checked first, whoever stored it)."""
+    return check_pattern(pattern).format(number=number, **_fields(on))
 
 
 def _split_pattern(pattern: str, on: date) -> tuple[str, int, str] | None:

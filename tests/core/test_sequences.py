@@ -80,7 +80,20 @@ def test_patterns_are_filled_and_bad_patterns_refused() -> None:
     assert sequences.format_number("INV-{year}-{number:05d}", number=42, on=on) == "INV-2026-00042"
     assert sequences.format_number("{year}/{month}/{number}", number=7, on=on) == "2026/03/7"
     assert sequences.format_number("M{number:05d}", number=123456, on=on) == "M123456"
-    for bad in ("{nmber}", "{number:05q}", "{0}", "{number"):
+    for bad in (
+        "{nmber}",
+        "{number:05q}",
+        "{0}",
+        "{number",
+        "INV-{year}-{number:>20000000}",  # a width that would fill a worker's memory
+        "INV-{number:011d}",  # 11 digits: more than anyone numbers
+        "INV-{number.__class__}",  # attribute access inside the pattern
+        'INV"; filename=evil-{number}',  # quotes and semicolons end up in headers
+        "INV {number}",
+        "{number}-{number}",
+        "INV-{year}",
+        "X" * 55 + "{number}",  # past 60 characters
+    ):
         with pytest.raises(InvalidInput) as caught:
             sequences.format_number(bad, number=1, on=on)
         assert caught.value.errors[0]["field"] == "pattern"
@@ -174,8 +187,7 @@ async def test_concurrent_allocations_with_rollbacks_are_gapless(
         ("INV-{year}-{number:05d}", 0, ["INV-2026-00001", "INV-2026-00002"]),
         ("{year}/{month}/{number}", 8, ["2026/03/9", "2026/03/10"]),
         ("M{number:03d}", 998, ["M999", "M1000"]),  # more digits than the width: nothing cut
-        ("{{{number:02}}}-{month}", 0, ["{01}-03", "{02}-03"]),
-        ("N{number:>4}", 0, ["N   1", "N   2"]),  # padded with spaces: taken, then written
+        ("N_{number:010d}.{month}", 0, ["N_0000000001.03", "N_0000000002.03"]),
     ],
 )
 async def test_assigned_numbers_follow_the_pattern(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 from typing import Any
 
 import msgspec
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.db.tenancy import all_tenants
 from core.errors import FieldError, InvalidInput
-from core.sequences import format_number
+from core.sequences import check_pattern
 from modules.invoicing.models import InvoicingSettings
 from modules.invoicing.services import sending
 
@@ -158,18 +157,8 @@ def settings_out(settings: InvoicingSettings) -> dict[str, Any]:
 
 
 def _pattern(value: str, field: str, *, per_year: bool) -> str:
-    value = value.strip()
-    if not value or len(value) > 60:
-        raise InvalidInput.field(field, "must be 1 to 60 characters")
-    if "{number" not in value:
-        raise InvalidInput.field(field, "must contain {number} (e.g. INV-{year}-{number:05d})")
-    try:
-        format_number(value, number=1, on=date(2000, 1, 1))
-    except InvalidInput:
-        raise InvalidInput.field(
-            field, f"{value!r} is not a valid pattern; use {{year}}, {{month}} and {{number}}"
-        ) from None
-    if per_year and "{year" not in value:
+    value = check_pattern(value.strip(), field)
+    if per_year and "{year}" not in value:
         raise InvalidInput.field(field, "numbers restart every year, so the pattern needs {year}")
     return value
 

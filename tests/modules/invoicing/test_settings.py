@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from core.app import create_app
@@ -11,6 +13,7 @@ from core.registry import ModuleRegistry
 from core.settings import Settings
 from modules.invoicing.services.settings import get_settings, settings_for_change
 from tests.conftest import Coop, replace, same_loop_client
+from tests.modules.invoicing.conftest import invoice_body, make_customer
 
 
 async def test_a_tenants_settings_read_while_another_process_writes(
@@ -78,3 +81,40 @@ async def test_storing_settings_finds_a_row_stored_after_the_defaults_were_read(
         stored.payment_terms_days = 20
     async with database.session(tenant_id=shop.id) as session:
         assert (await get_settings(session)).payment_terms_days == 20
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "INV-{year}-{number:>20000000}",
+        "INV-{year}-{number.__class__}",
+        'INV-{year}-{number}";x=',
+        "INV-{year}-{number:020d}",
+    ],
+)
+async def test_a_number_pattern_outside_the_grammar_is_refused_naming_the_field(
+    client: AsyncTestClient[Litestar], shop: Coop, pattern: str
+) -> None:
+    answer = await client.patch(
+        f"{shop.api}/invoicing/settings", json={"invoice_pattern": pattern}, headers=shop.owner.headers
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "invoice_pattern"
+    kept = await client.get(f"{shop.api}/invoicing/settings", headers=shop.owner.headers)
+    assert kept.json()["invoice_pattern"] == "INV-{year}-{number:05d}"
+
+
+async def test_a_pattern_stored_before_the_grammar_cannot_number_an_invoice(
+    client: AsyncTestClient[Litestar], shop: Coop, database: Database
+) -> None:
+    customer = await make_customer(client, shop)
+    draft = await client.post(
+        f"{shop.api}/invoices", json=invoice_body(customer["id"]), headers=shop.owner.headers
+    )
+    async with database.transaction(tenant_id=shop.id) as session:
+        stored = await settings_for_change(session)
+        stored.invoice_pattern = "INV-{year}-{number:>9000}"
+    issued = await client.post(f"{shop.api}/invoices/{draft.json()['id']}/issue", headers=shop.owner.headers)
+    assert issued.status_code == 422, issued.text
+    again = await client.get(f"{shop.api}/invoices/{draft.json()['id']}", headers=shop.owner.headers)
+    assert (again.json()["state"], again.json()["number"]) == ("draft", None)
