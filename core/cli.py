@@ -226,7 +226,7 @@ def tenant_create(slug: str, name: str, currency: str, locale: str, timezone: st
                     session, slug=slug, name=name, currency=currency, locale=locale, timezone=timezone
                 )
                 session.info["tenant_id"] = found.id
-                from core.parties import ensure_default_class
+                from core.memberships import ensure_default_class
 
                 await ensure_default_class(session)
                 return found
