@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import events, parties, tenants
+from core import events, memberships, parties, tenants
 from core.db.engine import Database
 from core.errors import DomainError
 from core.identity import create_user, make_hasher
@@ -59,7 +59,7 @@ async def _samples(session: AsyncSession, module: Module, today: date) -> str | 
 
 async def add_members(session: AsyncSession) -> Party:
     """The demo's member businesses in the session's co-op, those it lacks; returns the first."""
-    await parties.ensure_default_class(session)
+    await memberships.ensure_default_class(session)
     first_party: Party | None = None
     for name, kind, country, city, vat, status in MEMBERS:
         party = await session.scalar(select(Party).where(Party.name == name))
@@ -75,7 +75,7 @@ async def add_members(session: AsyncSession) -> Party:
                 },
                 actor_id=None,
             )
-            await parties.create_membership(
+            await memberships.create_membership(
                 session,
                 party_id=party.id,
                 class_code=None,

@@ -1,5 +1,6 @@
-"""The events the core publishes about its parties and memberships (from ``core.parties``), declared
-with their payloads so that a module may subscribe to them and type what it reads."""
+"""The events the core publishes about its parties and memberships (from ``core.parties`` and
+``core.memberships``), declared with their payloads so that a module may subscribe to them and type what
+it reads."""
 
 from __future__ import annotations
 

@@ -17,9 +17,10 @@ from core import audit
 from core.db.lookup import fetch
 from core.db.tenancy import all_tenants, required_tenant_id
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.identifiers import check_address, check_bic, check_iban, check_vat_id
 from core.models import PartyLink, Tenant, TenantModule, TenantUser, User
 from core.money import is_currency
-from core.parties import check_address, check_bic, check_iban, check_vat_id, get_party
+from core.parties import get_party
 from core.permissions import ROLES
 from core.registry import ModuleRegistry
 from core.text import check_texts

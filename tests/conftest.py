@@ -20,7 +20,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
-from core import parties, tenants
+from core import memberships, tenants
 from core.app import create_app
 from core.db import migrate
 from core.db.engine import Database
@@ -167,7 +167,7 @@ class World:
         async with self.database.transaction() as session:
             tenant = await tenants.create_tenant(session, slug=slug, name=f"Co-op {slug}", currency=currency)
             session.info["tenant_id"] = tenant.id
-            await parties.ensure_default_class(session)
+            await memberships.ensure_default_class(session)
             from core.models import User
 
             user = await session.get_one(User, owner.id)

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import parties
+from core import memberships
 from core.idempotency import idempotent, user_scope
 from core.schemas import MembershipIn, StatusIn, membership_out
 from core.tenants import TenantContext
@@ -31,7 +31,7 @@ class MembershipsController(Controller):
         cursor: str | None = None,
     ) -> dict[str, Any]:
         """Memberships, newest first; filter by status or a search on the party."""
-        page = await parties.list_memberships(db, status=status, q=q, limit=limit, cursor=cursor)
+        page = await memberships.list_memberships(db, status=status, q=q, limit=limit, cursor=cursor)
         return {"items": [membership_out(m) for m in page.items], "next_cursor": page.next_cursor}
 
     @post("/memberships", opt={"permission": "core.parties.manage"})
@@ -41,7 +41,7 @@ class MembershipsController(Controller):
         """Record a membership; ``status: active`` admits at once with the next member number."""
 
         async def produce() -> tuple[int, Any]:
-            membership = await parties.create_membership(
+            membership = await memberships.create_membership(
                 db,
                 party_id=data.party_id,
                 class_code=data.class_code,
@@ -58,12 +58,12 @@ class MembershipsController(Controller):
         self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID
     ) -> dict[str, Any]:
         """One membership."""
-        return membership_out(await parties.get_membership(db, membership_id))
+        return membership_out(await memberships.get_membership(db, membership_id))
 
     @delete("/memberships/{membership_id:uuid}", opt={"permission": "core.parties.manage"}, status_code=204)
     async def withdraw(self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID) -> None:
         """Withdraw an application (only applicants; members leave through their status)."""
-        await parties.withdraw_application(db, membership_id, actor_id=ctx.user_id)
+        await memberships.withdraw_application(db, membership_id, actor_id=ctx.user_id)
         await db.commit()
 
     @post(
@@ -73,7 +73,7 @@ class MembershipsController(Controller):
         self, db: AsyncSession, ctx: TenantContext, membership_id: uuid.UUID, data: StatusIn
     ) -> dict[str, Any]:
         """Admit, suspend, reinstate or end a membership."""
-        membership = await parties.change_membership_status(
+        membership = await memberships.change_membership_status(
             db, membership_id, data.status, on=data.date or ctx.today(), actor_id=ctx.user_id
         )
         await db.commit()

@@ -11,7 +11,7 @@ from litestar import Controller, Request, delete, get, patch, post, put
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import parties, tenants
+from core import memberships, tenants
 from core.errors import InvalidInput
 from core.models import AuditEntry, PartyLink, Tenant, TenantUser, User
 from core.pagination import paginate
@@ -143,14 +143,14 @@ class TenantController(Controller):
     @get("/{tenant:str}/membership-classes", opt={"permission": "core.parties.view"})
     async def classes(self, db: AsyncSession, ctx: TenantContext) -> dict[str, Any]:
         """Membership classes, with the defaults modules keep per class."""
-        return {"items": [class_out(c) for c in await parties.list_classes(db)]}
+        return {"items": [class_out(c) for c in await memberships.list_classes(db)]}
 
     @post("/{tenant:str}/membership-classes", opt={"permission": "core.parties.manage"}, status_code=201)
     async def create_class(
         self, db: AsyncSession, ctx: TenantContext, data: MembershipClassIn
     ) -> dict[str, Any]:
         """Add a membership class."""
-        found = await parties.create_class(
+        found = await memberships.create_class(
             db, code=data.code, name=data.name, description=data.description, defaults=data.defaults
         )
         await db.commit()

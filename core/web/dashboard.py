@@ -14,7 +14,7 @@ from litestar import Request, Response, get
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import parties
+from core import memberships
 from core.models import Membership, Party
 from core.module import DashboardCard
 from core.registry import ModuleRegistry
@@ -27,7 +27,7 @@ __all__ = ["DASHBOARD_PAGES", "MEMBERS_CARD", "ShownCard", "dashboard_cards", "m
 async def membership_counts(db: AsyncSession) -> dict[str, int]:
     """How many memberships the co-op has in each status."""
     rows = await db.execute(select(Membership.status, func.count()).group_by(Membership.status))
-    counts = dict.fromkeys(parties.MEMBERSHIP_STATUSES, 0)
+    counts = dict.fromkeys(memberships.MEMBERSHIP_STATUSES, 0)
     counts.update({status: int(count) for status, count in rows.all()})
     return counts
 

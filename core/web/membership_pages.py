@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Request, Response, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import parties
+from core import memberships, parties
 from core.errors import DomainError
 from core.tenants import TenantContext
 from core.web.party_pages import memberships_of, render_party
@@ -29,11 +29,11 @@ async def change_membership(
     membership = (await memberships_of(db, [party_id])).get(party_id)
     try:
         if membership is None:
-            await parties.create_membership(
+            await memberships.create_membership(
                 db, party_id=party_id, class_code=None, status=wanted, on=ctx.today(), actor_id=ctx.user_id
             )
         else:
-            await parties.change_membership_status(
+            await memberships.change_membership_status(
                 db, membership.id, wanted, on=ctx.today(), actor_id=ctx.user_id
             )
     except DomainError as exc:

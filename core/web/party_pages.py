@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import parties
+from core import memberships, parties
 from core.errors import DomainError, InvalidInput
 from core.models import Membership
 from core.tenants import TenantContext
@@ -100,7 +100,7 @@ async def add_party(request: Request[Any, Any, Any], db: AsyncSession, ctx: Tena
         if too_long:
             raise InvalidInput("some fields are too long", errors=too_long)
         party = await parties.create_party(db, values, actor_id=ctx.user_id)
-        await parties.create_membership(
+        await memberships.create_membership(
             db,
             party_id=party.id,
             class_code=None,

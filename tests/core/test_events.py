@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit, events, parties
+from core import audit, events, memberships, parties
 from core.db.engine import Database
 from core.models import AuditEntry, Membership, SequenceCounter
 from tests.conftest import World
@@ -41,7 +41,7 @@ async def applicant(database: Database, tenant_id: uuid.UUID) -> uuid.UUID:
     """A party with a membership application, committed; returns the membership's id."""
     async with database.transaction(tenant_id=tenant_id) as session:
         party = await parties.create_party(session, {"kind": "person", "name": "Applicant"}, actor_id=None)
-        membership = await parties.create_membership(
+        membership = await memberships.create_membership(
             session, party_id=party.id, class_code=None, status="applicant", on=TODAY, actor_id=None
         )
         return membership.id
@@ -59,7 +59,7 @@ async def reactions(database: Database, tenant_id: uuid.UUID, membership_id: uui
 
 async def state(database: Database, tenant_id: uuid.UUID, membership_id: uuid.UUID) -> Membership:
     async with database.transaction(tenant_id=tenant_id) as session:
-        return await parties.get_membership(session, membership_id)
+        return await memberships.get_membership(session, membership_id)
 
 
 async def welcome(session: AsyncSession, event: events.Event) -> None:
@@ -84,7 +84,7 @@ async def test_a_handler_writes_in_the_transaction_of_the_cause(database: Databa
         await welcome(session, event)
 
     async with subscribed(ACTIVATED, handler), database.transaction(tenant_id=coop.id) as session:
-        await parties.change_membership_status(session, membership_id, "active", on=TODAY, actor_id=None)
+        await memberships.change_membership_status(session, membership_id, "active", on=TODAY, actor_id=None)
         assert sessions == [session]  # the caller's own session, before it commits
         assert session.in_transaction()
     assert await reactions(database, coop.id, membership_id) == ["welcomed from applicant"]
@@ -101,7 +101,7 @@ async def test_the_handlers_write_rolls_back_with_the_cause(database: Database, 
     async with subscribed(ACTIVATED, welcome):
         with pytest.raises(Abandon):
             async with database.transaction(tenant_id=coop.id) as session:
-                await parties.change_membership_status(
+                await memberships.change_membership_status(
                     session, membership_id, "active", on=TODAY, actor_id=None
                 )
                 assert await session.scalar(
@@ -123,7 +123,7 @@ async def test_a_failing_handler_undoes_the_whole_change(database: Database, wor
     async with subscribed(ACTIVATED, welcome), subscribed(ACTIVATED, failing):
         with pytest.raises(Boom):
             async with database.transaction(tenant_id=coop.id) as session:
-                await parties.change_membership_status(
+                await memberships.change_membership_status(
                     session, membership_id, "active", on=TODAY, actor_id=None
                 )
     membership = await state(database, coop.id, membership_id)
@@ -135,13 +135,13 @@ async def test_a_failing_handler_undoes_the_whole_change(database: Database, wor
             await session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(membership_id)))
         ).all()
         counter = await session.scalar(
-            select(SequenceCounter.value).where(SequenceCounter.series == parties.MEMBER_SERIES)
+            select(SequenceCounter.value).where(SequenceCounter.series == memberships.MEMBER_SERIES)
         )
     assert list(actions) == ["create"]  # no "active" entry survived
     assert counter in (None, 0)  # the member number went back too
     # Once the handler is gone, the same change goes through and takes number 1.
     async with database.transaction(tenant_id=coop.id) as session:
-        admitted = await parties.change_membership_status(
+        admitted = await memberships.change_membership_status(
             session, membership_id, "active", on=TODAY, actor_id=None
         )
         assert admitted.number == "M00001"
@@ -158,7 +158,7 @@ async def test_unsubscribed_handlers_are_not_called(database: Database, world: W
     async with subscribed(ACTIVATED, handler):
         pass
     async with database.transaction(tenant_id=coop.id) as session:
-        await parties.change_membership_status(session, membership_id, "active", on=TODAY, actor_id=None)
+        await memberships.change_membership_status(session, membership_id, "active", on=TODAY, actor_id=None)
     assert calls == []
 
 
@@ -175,9 +175,11 @@ async def test_handlers_see_only_their_event(database: Database, world: World) -
         database.transaction(tenant_id=coop.id) as session,
     ):
         party = await parties.create_party(session, {"kind": "person", "name": "Cycle"}, actor_id=None)
-        membership = await parties.create_membership(
+        membership = await memberships.create_membership(
             session, party_id=party.id, class_code=None, status="active", on=TODAY, actor_id=None
         )
-        await parties.change_membership_status(session, membership.id, "suspended", on=TODAY, actor_id=None)
-        await parties.change_membership_status(session, membership.id, "left", on=TODAY, actor_id=None)
+        await memberships.change_membership_status(
+            session, membership.id, "suspended", on=TODAY, actor_id=None
+        )
+        await memberships.change_membership_status(session, membership.id, "left", on=TODAY, actor_id=None)
     assert seen == [(ACTIVATED, "applicant"), ("membership.suspended", "active")]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
-from core import parties
+from core import memberships, parties
 from core.db.engine import Database
 from core.db.tenancy import TenantScopeError, all_tenants
 from core.models import AuditEntry, Membership, Party
@@ -34,7 +34,7 @@ class Pair:
 async def populate(database: Database, tenant_id: uuid.UUID, name: str) -> Tenant:
     async with database.transaction(tenant_id=tenant_id) as session:
         party = await parties.create_party(session, {"kind": "organisation", "name": name}, actor_id=None)
-        membership = await parties.create_membership(
+        membership = await memberships.create_membership(
             session, party_id=party.id, class_code=None, status="active", on=date(2026, 1, 1), actor_id=None
         )
     return Tenant(tenant_id, party.id, membership.id)

@@ -17,8 +17,8 @@ from core.dates import check_date
 from core.db.lookup import fetch, hold
 from core.db.tenancy import all_tenants, required_tenant_id
 from core.errors import InvalidInput, NotFound
+from core.identifiers import check_bic, check_iban
 from core.models import Party, Tenant
-from core.parties import check_bic, check_iban
 from core.tenants import check_currency
 from core.text import check_text
 from modules.invoicing.errors import DocumentFrozen

@@ -23,9 +23,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, InvalidInput
+from core.identifiers import check_country, check_vat_id
 from core.models import Party
 from core.money import plain_number
-from core.parties import check_country, check_vat_id, create_party
+from core.parties import create_party
 from core.tenants import check_locale
 from modules.invoicing.models import Document, Line
 from modules.invoicing.services.totals import document_amount_text
