@@ -5,8 +5,6 @@ JSON, or CSV with ``?format=csv`` or ``Accept: text/csv``.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
@@ -16,6 +14,7 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
+from core.spreadsheets import csv_text
 from core.tenants import TenantContext
 from modules.invoicing.schemas.reports import (
     AGED_CSV_HEADER,
@@ -42,12 +41,8 @@ def _wants_csv(request: Request[Any, Any, Any], format_: str | None) -> bool:
 
 
 def _csv(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Response[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
     return Response(
-        content=buffer.getvalue().encode(),
+        content=csv_text(header, rows).encode(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private"},
     )

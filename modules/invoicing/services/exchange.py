@@ -27,6 +27,7 @@ from core.identifiers import check_country, check_vat_id
 from core.models import Party
 from core.money import plain_number
 from core.parties import create_party
+from core.spreadsheets import CsvWriter
 from core.tenants import check_locale
 from modules.invoicing.models import Document, Line
 from modules.invoicing.services.totals import document_amount_text
@@ -89,15 +90,7 @@ CUSTOMER_COLUMNS = (
 ADDRESS_COLUMNS = ("line1", "line2", "postcode", "city", "region", "country")
 MAX_ROWS = 5000
 MAX_BYTES = 1_000_000
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 1000
-
-
-def _text(value: str | None) -> str:
-    """A text cell, defused so a spreadsheet shows it rather than running it."""
-    if not value:
-        return ""
-    return "'" + value if value.startswith(_FORMULA) else value
 
 
 def _day(value: date | None) -> str:
@@ -119,10 +112,6 @@ def export_statement(
     return statement.order_by(Document.issue_date, Document.number, Document.created_at, Document.id)
 
 
-def _writer(buffer: io.StringIO) -> Any:
-    return csv.writer(buffer, lineterminator="\r\n")
-
-
 async def invoices_csv(
     session: AsyncSession,
     *,
@@ -133,7 +122,7 @@ async def invoices_csv(
 ) -> str:
     """One row per document: number, kind, state, dates, customer, currency and its amounts."""
     buffer = io.StringIO()
-    writer = _writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(INVOICE_HEADER)
     statement = export_statement(
         date_from=date_from, date_to=date_to, kind=kind, include_drafts=include_drafts
@@ -147,8 +136,8 @@ async def invoices_csv(
                 document.state,
                 _day(document.issue_date),
                 _day(document.due_date),
-                _text(name),
-                _text(vat_id),
+                name or "",
+                vat_id or "",
                 currency,
                 document_amount_text(document.total_net, currency),
                 document_amount_text(document.total_vat, currency),
@@ -170,7 +159,7 @@ async def lines_csv(
 ) -> str:
     """One row per invoice line, with its document's number, date and customer."""
     buffer = io.StringIO()
-    writer = _writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(LINE_HEADER)
     documents = list(
         (
@@ -198,10 +187,10 @@ async def lines_csv(
                         document.number or "",
                         document.kind,
                         _day(document.issue_date),
-                        _text(name),
+                        name or "",
                         document.currency,
                         line.position,
-                        _text(line.description),
+                        line.description or "",
                         plain_number(line.quantity),
                         line.unit,
                         plain_number(line.unit_price),

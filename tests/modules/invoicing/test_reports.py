@@ -320,3 +320,23 @@ async def test_reports_need_the_view_permission(client: Client, shop: Coop, worl
         assert (await client.get(url, headers=viewer.headers)).status_code == 200
     wrong = await client.get(f"{shop.api}/reports/vat", params={"format": "xls"}, headers=viewer.headers)
     assert wrong.status_code == 422
+
+
+async def test_report_csvs_show_a_formula_in_a_name_as_text_and_keep_negative_amounts(
+    client: Client, shop: Coop
+) -> None:
+    hostile = await make_customer(client, shop, name='=HYPERLINK("http://evil.test","Pay here")')
+    invoice = await issued(client, shop, hostile["id"], issue_date=ago(500), due_date=ago(470))
+    credit = await client.post(
+        f"{shop.api}/invoices/{invoice['id']}/credit",
+        json={"reason": "@SUM(1+1)"},
+        headers=shop.owner.headers,
+    )
+    assert credit.status_code == 201, credit.text
+    await issued(client, shop, hostile["id"], issue_date=ago(200), due_date=ago(170))  # still open
+    aged = await report_csv(client, shop, "aged-receivables")
+    assert aged[0]["customer"] == '\'=HYPERLINK("http://evil.test","Pay here")'
+    # The credit note falls in the period, its invoice does not: the customer's net revenue is negative.
+    revenue = await report_csv(client, shop, "revenue", **{"from": ago(100), "to": TODAY.isoformat()})
+    assert revenue[0]["customer"].startswith("'=HYPERLINK(")
+    assert "-20.00" in revenue[0].values(), revenue
