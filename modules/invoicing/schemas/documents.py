@@ -13,7 +13,7 @@ import msgspec
 
 from core.money import amount_text, plain_number
 from modules.invoicing.models import Document
-from modules.invoicing.services.totals import document_places
+from modules.invoicing.services.rounding import document_places
 
 if TYPE_CHECKING:
     from modules.invoicing.services.lines import StoredAdjustment, StoredLine

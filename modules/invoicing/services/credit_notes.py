@@ -24,8 +24,9 @@ from modules.invoicing.services.lines import (
     line_inputs,
     lines_of,
 )
+from modules.invoicing.services.rounding import document_places
 from modules.invoicing.services.snapshots import snapshot_from_json
-from modules.invoicing.services.totals import Totals, compute_totals, document_places
+from modules.invoicing.services.totals import Totals, compute_totals
 
 __all__ = [
     "PartialCredit",

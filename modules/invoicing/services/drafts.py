@@ -25,6 +25,7 @@ from modules.invoicing.errors import DocumentFrozen
 from modules.invoicing.models import Document, InvoicingSettings
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.line_checks import validate_lines
 from modules.invoicing.services.lines import (
     AdjustmentData,
     LineData,
@@ -37,7 +38,6 @@ from modules.invoicing.services.lines import (
     write_lines,
 )
 from modules.invoicing.services.settings import get_settings, settings_found
-from modules.invoicing.services.totals import validate_lines
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]

@@ -28,7 +28,7 @@ from core.money import plain_number
 from core.parties import check_country, check_vat_id, create_party
 from core.tenants import check_locale
 from modules.invoicing.models import Document, Line
-from modules.invoicing.services.totals import document_amount_text
+from modules.invoicing.services.rounding import document_amount_text
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = [

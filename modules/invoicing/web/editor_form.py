@@ -18,6 +18,7 @@ from core.web.shell import field_errors
 from modules.invoicing.models import Document
 from modules.invoicing.services.drafts import DraftInput
 from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.line_checks import validate_lines
 from modules.invoicing.services.lines import (
     MAX_LINES,
     AdjustmentData,
@@ -27,13 +28,7 @@ from modules.invoicing.services.lines import (
     parse_adjustment,
     parse_line,
 )
-from modules.invoicing.services.totals import (
-    AdjustmentInput,
-    LineInput,
-    Totals,
-    compute_totals,
-    validate_lines,
-)
+from modules.invoicing.services.totals import AdjustmentInput, LineInput, Totals, compute_totals
 from modules.invoicing.web.layout import parse_date
 
 __all__ = [
