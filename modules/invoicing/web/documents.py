@@ -27,7 +27,6 @@ from modules.invoicing.services.credit_notes import (
 )
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.drafts import delete_draft
-from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.issuing import issue_document
 from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.reminders import pause_reminders, reminders_sent
@@ -248,17 +247,12 @@ async def send_invoice(
     await get_document(db, document_id)
     await db.rollback()  # no transaction open while the PDF renders and the mail server answers
     database = request.app.state.db
-
-    async def make_pdf(document: Document) -> bytes:
-        return await stored_pdf(database, document)
-
     try:
         sent = await sending.send_document(
             database,
             request.app.state.settings,
             ctx.tenant_id,
             document_id,
-            make_pdf=make_pdf,
             to=to or None,
             message=form.get("message") or None,
             actor_id=ctx.user_id,
