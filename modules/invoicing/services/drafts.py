@@ -164,7 +164,9 @@ async def create_draft(
 
 
 def _check_typed(data: DraftInput) -> None:
-    """The notes and dates a person typed (``_text`` checks the references)."""
+    """The notes, dates and language a person typed (``_text`` checks the references)."""
+    if data.language is not None and data.language not in LANGUAGES:
+        raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
     if data.notes is not None:
         check_text(data.notes, "notes", lines=True)
     for name in ("issue_date", "due_date", "delivery_date"):
@@ -198,8 +200,6 @@ async def update_draft(
         value = getattr(data, name)
         if value is not None or (data.dates_as_given and name in ("issue_date", "due_date")):
             setattr(document, name, value)
-    if data.language is not None and data.language not in LANGUAGES:
-        raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
     if data.payment_terms_days is not None:
         document.payment_terms_days = data.payment_terms_days
     if data.buyer_reference is not None:
