@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput, PermissionDenied
 from core.idempotency import idempotent
-from core.pagination import paginate
 from core.tenants import TenantContext
 from modules.invoicing.models import Document
 from modules.invoicing.schemas.documents import (
@@ -32,6 +31,7 @@ from modules.invoicing.services.drafts import DraftInput, create_draft, delete_d
 from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.issuing import issue_document, snapshot_for
 from modules.invoicing.services.lines import AdjustmentData, LineData, lines_of, parse_adjustment, parse_line
+from modules.invoicing.services.snapshots import InvoiceSnapshot
 
 __all__ = ["InvoiceController"]
 
@@ -66,6 +66,16 @@ def _draft_input(data: InvoiceIn | InvoicePatch) -> DraftInput:
         language=data.language,
         kind=getattr(data, "kind", "invoice"),
     )
+
+
+async def _readable_snapshot(
+    db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
+) -> tuple[Document, InvoiceSnapshot]:
+    """A document the user may read, with the snapshot every rendering of it (PDF, CII, UBL) is made from."""
+    document = await access.readable_document(
+        db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
+    )
+    return document, await snapshot_for(db, document)
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
@@ -108,15 +118,7 @@ class InvoiceController(Controller):
             overdue=overdue,
             q=q,
         )
-        page = await paginate(
-            db,
-            statement,
-            sort=Document.created_at,
-            id_column=Document.id,
-            limit=limit,
-            cursor=cursor,
-            descending=True,
-        )
+        page = await search.documents_page(db, statement, limit=limit, cursor=cursor)
         staff = parties is None
         return {"items": [document_out(d, staff=staff) for d in page.items], "next_cursor": page.next_cursor}
 
@@ -219,10 +221,7 @@ class InvoiceController(Controller):
         preview while a draft."""
         from modules.invoicing.services.pdf import render_invoice_pdf_async
 
-        document = await access.readable_document(
-            db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
-        )
-        snapshot = await snapshot_for(db, document)
+        document, snapshot = await _readable_snapshot(db, ctx, document_id)
         name = f"{document.number or 'draft'}.pdf"
         # The request's connection goes back to the pool before the render: it would sit idle for it,
         # and storing a first rendering takes a connection of its own (with every request holding one
@@ -241,10 +240,7 @@ class InvoiceController(Controller):
         """The EN 16931 CII XML (the one embedded in the PDF)."""
         from modules.invoicing.services.einvoice import facturx_xml
 
-        document = await access.readable_document(
-            db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
-        )
-        snapshot = await snapshot_for(db, document)
+        document, snapshot = await _readable_snapshot(db, ctx, document_id)
         return _download(
             facturx_xml(snapshot), "application/xml", f"{document.number or 'draft'}.facturx.xml"
         )
@@ -256,8 +252,5 @@ class InvoiceController(Controller):
         """The UBL 2.1 invoice in the Peppol BIS Billing 3.0 shape."""
         from modules.invoicing.services.einvoice import ubl_xml
 
-        document = await access.readable_document(
-            db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
-        )
-        snapshot = await snapshot_for(db, document)
+        document, snapshot = await _readable_snapshot(db, ctx, document_id)
         return _download(ubl_xml(snapshot), "application/xml", f"{document.number or 'draft'}.ubl.xml")

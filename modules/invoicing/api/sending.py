@@ -9,11 +9,9 @@ from litestar import Controller, Request, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.tenants import TenantContext
-from modules.invoicing.models import Document
 from modules.invoicing.schemas.documents import document_out
 from modules.invoicing.schemas.sending import SendIn
 from modules.invoicing.services import sending
-from modules.invoicing.services.files import stored_pdf
 
 __all__ = ["SendingController"]
 
@@ -36,16 +34,11 @@ class SendingController(Controller):
         failing server answers 502 with nothing recorded."""
         await db.rollback()  # hold no transaction while the PDF renders and the mail server answers
         database = request.app.state.db
-
-        async def make_pdf(document: Document) -> bytes:
-            return await stored_pdf(database, document)
-
         sent = await sending.send_document(
             database,
             request.app.state.settings,
             ctx.tenant_id,
             document_id,
-            make_pdf=make_pdf,
             to=data.to if data else None,
             message=data.message if data else None,
             actor_id=ctx.user_id,

@@ -7,18 +7,32 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
 from core.money import amount_text, plain_number
 from modules.invoicing.models import Document
-from modules.invoicing.services.totals import document_places
+from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.rounding import document_places
 
 if TYPE_CHECKING:
     from modules.invoicing.services.lines import StoredAdjustment, StoredLine
 
 __all__ = ["AdjustmentIn", "CreditIn", "InvoiceIn", "InvoicePatch", "LineIn", "document_out"]
+
+
+DocumentLanguage = Annotated[
+    str,
+    msgspec.Meta(
+        description=(
+            "The language the document is written in: English or a language invoicing has a message "
+            f"catalog for, today {', '.join(LANGUAGES)}. Another is refused (422, field `language`)."
+        ),
+        examples=list(LANGUAGES),
+    ),
+]
+"""A plain string checked by the service: a translator adds a language with a catalog, not with code."""
 
 
 class LineIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,7 +69,7 @@ class InvoiceIn(msgspec.Struct, forbid_unknown_fields=True):
     notes: str | None = None
     payment_iban: str | None = None
     payment_bic: str | None = None
-    language: Literal["en", "fr", "de", "es", "it"] | None = None
+    language: DocumentLanguage | None = None
     issue: bool = False
     """Issue the invoice in the same call (and transaction): it is numbered at once, or nothing is
     stored. Needs the right to issue."""
@@ -75,7 +89,7 @@ class InvoicePatch(msgspec.Struct, forbid_unknown_fields=True):
     notes: str | None = None
     payment_iban: str | None = None
     payment_bic: str | None = None
-    language: Literal["en", "fr", "de", "es", "it"] | None = None
+    language: DocumentLanguage | None = None
 
 
 class CreditIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -24,8 +24,9 @@ from modules.invoicing.services.lines import (
     line_inputs,
     lines_of,
 )
+from modules.invoicing.services.rounding import document_places
 from modules.invoicing.services.snapshots import snapshot_from_json
-from modules.invoicing.services.totals import Totals, compute_totals, document_places
+from modules.invoicing.services.totals import Totals, compute_totals
 
 __all__ = [
     "PartialCredit",
@@ -111,13 +112,8 @@ async def partial_credit_lines(
             chosen.append(line_data(line))
         else:
             chosen.append(
-                LineData(
-                    description=line.description,
-                    quantity=Decimal(1),
-                    unit_price=amount,
-                    vat_rate=line.vat_rate,
-                    vat_category=line.vat_category,
-                    exemption_reason=line.exemption_reason,
+                _credited_amount(
+                    line.description, amount, line.vat_category, line.vat_rate, line.exemption_reason
                 )
             )
     amount = _credit_amount(asked.amount, "amount", currency, errors)
@@ -130,16 +126,24 @@ async def partial_credit_lines(
             errors["amount_vat"] = "choose one of the invoice's VAT rates"
         else:
             chosen.append(
-                LineData(
-                    description=asked.description,
-                    quantity=Decimal(1),
-                    unit_price=amount,
-                    vat_rate=vat.rate,
-                    vat_category=vat.category,
-                    exemption_reason=vat.exemption_reason,
-                )
+                _credited_amount(asked.description, amount, vat.category, vat.rate, vat.exemption_reason)
             )
     return chosen, errors
+
+
+def _credited_amount(
+    description: str, amount: Decimal, vat_category: str, vat_rate: Decimal, exemption_reason: str | None
+) -> LineData:
+    """An amount credited at one VAT category and rate, as one line of quantity 1: a credit note takes
+    back money, not the goods counted again."""
+    return LineData(
+        description=description,
+        quantity=Decimal(1),
+        unit_price=amount,
+        vat_rate=vat_rate,
+        vat_category=vat_category,
+        exemption_reason=exemption_reason,
+    )
 
 
 async def credit_notes_of(db: AsyncSession, invoice: Document) -> list[Document]:

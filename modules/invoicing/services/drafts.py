@@ -25,6 +25,7 @@ from modules.invoicing.errors import DocumentFrozen
 from modules.invoicing.models import Document, InvoicingSettings
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.line_checks import validate_lines
 from modules.invoicing.services.lines import (
     AdjustmentData,
     LineData,
@@ -37,7 +38,6 @@ from modules.invoicing.services.lines import (
     write_lines,
 )
 from modules.invoicing.services.settings import get_settings, settings_found
-from modules.invoicing.services.totals import validate_lines
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]
@@ -164,7 +164,9 @@ async def create_draft(
 
 
 def _check_typed(data: DraftInput) -> None:
-    """The notes and dates a person typed (``_text`` checks the references)."""
+    """The notes, dates and language a person typed (``_text`` checks the references)."""
+    if data.language is not None and data.language not in LANGUAGES:
+        raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
     if data.notes is not None:
         check_text(data.notes, "notes", lines=True)
     for name in ("issue_date", "due_date", "delivery_date"):
@@ -198,8 +200,6 @@ async def update_draft(
         value = getattr(data, name)
         if value is not None or (data.dates_as_given and name in ("issue_date", "due_date")):
             setattr(document, name, value)
-    if data.language is not None and data.language not in LANGUAGES:
-        raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
     if data.payment_terms_days is not None:
         document.payment_terms_days = data.payment_terms_days
     if data.buyer_reference is not None:

@@ -30,7 +30,7 @@ from core.parties import create_party
 from core.spreadsheets import CsvWriter
 from core.tenants import check_locale
 from modules.invoicing.models import Document, Line
-from modules.invoicing.services.totals import document_amount_text
+from modules.invoicing.services.rounding import document_amount_text
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = [

@@ -20,6 +20,7 @@ from modules.invoicing.errors import AlreadyIssued, QuoteNotIssued
 from modules.invoicing.events import CREDIT_NOTE_ISSUED, INVOICE_ISSUED, DocumentIssued
 from modules.invoicing.models import Document, InvoicingSettings
 from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.line_checks import validate_lines
 from modules.invoicing.services.lines import Rows, adjustment_inputs, line_inputs, line_snapshot, lines_of
 from modules.invoicing.services.settings import get_settings, settings_found
 from modules.invoicing.services.snapshots import (
@@ -31,7 +32,7 @@ from modules.invoicing.services.snapshots import (
     snapshot_from_json,
     snapshot_to_json,
 )
-from modules.invoicing.services.totals import compute_totals, validate_lines
+from modules.invoicing.services.totals import compute_totals
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["check_issuable", "issue_document", "snapshot_for", "snapshot_of"]

@@ -16,6 +16,8 @@ from gettext import NullTranslations
 from pathlib import Path
 from types import MappingProxyType
 
+from babel import Locale
+
 from core.i18n import SOURCE_LANGUAGE, MessageCatalogs
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "LANGUAGES",
     "category_name",
     "labels_for",
+    "language_names",
     "language_of",
     "translations",
     "unit_label",
@@ -41,6 +44,12 @@ def language_of(language: str | None) -> str:
     """One of ``LANGUAGES`` for a language tag (``fr``, ``fr-BE``, ``de_AT``), else English."""
     base = (language or "").replace("_", "-").split("-", 1)[0].lower()
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def language_names() -> dict[str, str]:
+    """Each document language by its own name ("English", "français", "Deutsch"): whoever picks one
+    finds their own, whatever language the page is in; a new catalog brings its name with it."""
+    return {code: Locale.parse(code).get_display_name(code) or code for code in LANGUAGES}
 
 
 def translations(language: str | None) -> NullTranslations:

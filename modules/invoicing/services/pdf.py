@@ -37,8 +37,8 @@ from core.money import minor_unit
 from modules.invoicing.services.einvoice import FACTURX_FILENAME, FACTURX_LEVEL, IssuedOnly, facturx_xml
 from modules.invoicing.services.einvoice.content import exemption_reason
 from modules.invoicing.services.languages import category_name, labels_for, language_of, unit_label
+from modules.invoicing.services.rounding import document_places
 from modules.invoicing.services.snapshots import AddressSnapshot, InvoiceSnapshot, PartySnapshot
-from modules.invoicing.services.totals import document_places
 
 __all__ = [
     "FACTURX_RELATIONSHIP",

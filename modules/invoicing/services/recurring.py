@@ -30,6 +30,7 @@ from core.tenants import check_currency
 from modules.invoicing.models import Document, RecurringPlan
 from modules.invoicing.services.drafts import DraftInput, create_draft
 from modules.invoicing.services.issuing import issue_document
+from modules.invoicing.services.line_checks import validate_lines
 from modules.invoicing.services.lines import (
     AdjustmentData,
     LineData,
@@ -38,7 +39,6 @@ from modules.invoicing.services.lines import (
     parse_adjustment,
     parse_line,
 )
-from modules.invoicing.services.totals import validate_lines
 from modules.invoicing.vocabulary import FREQUENCIES, DocumentKind, Frequency
 
 __all__ = [

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.base import amount_sum
 from core.errors import InvalidInput
 from core.models import Party
+from core.pagination import Page, paginate
 from modules.invoicing.models import Allocation, Document, Payment
 from modules.invoicing.vocabulary import KINDS, METHODS, STATES
 
@@ -26,6 +27,7 @@ __all__ = [
     "customer_history",
     "customers",
     "document_statement",
+    "documents_page",
     "filtered_totals",
     "names_of",
     "payment_statement",
@@ -79,6 +81,22 @@ def document_statement(
             or_(Document.number.like(f"%{q.strip()}%"), Document.buyer_reference == q)
         )
     return statement
+
+
+async def documents_page(
+    session: AsyncSession, statement: Select[Any], *, limit: int, cursor: str | None
+) -> Page[Any]:
+    """One page of the documents ``statement`` selects, newest first, as the API and the list page show
+    them."""
+    return await paginate(
+        session,
+        statement,
+        sort=Document.created_at,
+        id_column=Document.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
 
 
 def payment_statement(

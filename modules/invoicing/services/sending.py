@@ -11,7 +11,7 @@ mail server is talked to.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
@@ -29,6 +29,7 @@ from core.models import Party, Tenant
 from core.settings import Settings
 from modules.invoicing.errors import DraftNotSent, QuoteNotSent
 from modules.invoicing.models import Document, InvoicingSettings
+from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.languages import language_of, translations
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
@@ -36,8 +37,6 @@ __all__ = ["MAX_RECIPIENTS", "SentMail", "check_recipients", "send_document"]
 
 MAX_RECIPIENTS = 10
 MAX_MESSAGE = 5000
-
-PdfMaker = Callable[[Document], Awaitable[bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +104,12 @@ async def send_document(
     tenant_id: uuid.UUID,
     document_id: uuid.UUID,
     *,
-    make_pdf: PdfMaker,
     to: Sequence[str] | None,
     message: str | None,
     actor_id: uuid.UUID | None,
 ) -> SentMail:
-    """E-mail an issued document to its customer (or to ``to``) with its PDF, then record it."""
+    """E-mail an issued document to its customer (or to ``to``) with its stored PDF (the one every download
+    returns), then record it."""
     if message is not None and len(message) > MAX_MESSAGE:
         raise InvalidInput.field("message", f"must be at most {MAX_MESSAGE} characters")
     async with database.session(write=False, tenant_id=tenant_id) as session:
@@ -131,7 +130,7 @@ async def send_document(
             )
         recipients = (customer.email,)
     seller = tenant.legal_name or tenant.name
-    pdf = await make_pdf(document)
+    pdf = await stored_pdf(database, document)
     config = mail.smtp_config(install, override)
     subject, text = mail_text(document, seller=seller, message=message)
     email = mail.build_message(

@@ -302,6 +302,33 @@ async def set_logo(
 ) -> InvoicingSettings:
     """Store the logo printed on documents, once :func:`check_logo` accepts it."""
     check_logo(content, media_type)
+    return await _change_logo(
+        session,
+        content,
+        media_type,
+        tenant_id=tenant_id,
+        actor_id=actor_id,
+        changes={"logo_type": media_type, "bytes": len(content)},
+    )
+
+
+async def remove_logo(session: AsyncSession, *, tenant_id: uuid.UUID, actor_id: uuid.UUID | None) -> None:
+    """Documents are printed without a logo from now on."""
+    await _change_logo(
+        session, None, None, tenant_id=tenant_id, actor_id=actor_id, changes={"logo_type": None}
+    )
+
+
+async def _change_logo(
+    session: AsyncSession,
+    content: bytes | None,
+    media_type: str | None,
+    *,
+    tenant_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    changes: dict[str, Any],
+) -> InvoicingSettings:
+    """Put ``content`` in place of the logo (None: no logo), with the audit entry every change of it has."""
     settings = await settings_for_change(session)
     settings.logo = content
     settings.logo_type = media_type
@@ -311,21 +338,6 @@ async def set_logo(
         object_type="invoicing_settings",
         object_id=tenant_id,
         action="logo",
-        changes={"logo_type": media_type, "bytes": len(content)},
+        changes=changes,
     )
     return settings
-
-
-async def remove_logo(session: AsyncSession, *, tenant_id: uuid.UUID, actor_id: uuid.UUID | None) -> None:
-    """Documents are printed without a logo from now on."""
-    settings = await settings_for_change(session)
-    settings.logo = None
-    settings.logo_type = None
-    await audit.record(
-        session,
-        actor_id=actor_id,
-        object_type="invoicing_settings",
-        object_id=tenant_id,
-        action="logo",
-        changes={"logo_type": None},
-    )

@@ -16,7 +16,7 @@ from core.web.shell import field_errors, form_data, redirect
 from modules.invoicing.services.credit_notes import PartialCredit, partial_credit_lines
 from modules.invoicing.services.crediting import credit_invoice
 from modules.invoicing.services.documents import get_document
-from modules.invoicing.web.documents import document_page
+from modules.invoicing.web.documents import document_page, refused
 
 __all__ = ["CREDIT_PAGES"]
 
@@ -36,8 +36,7 @@ async def credit_in_full(
             db, document_id, None, today=ctx.today(), reason=reason, actor_id=ctx.user_id
         )
     except DomainError as exc:
-        await db.rollback()
-        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await refused(request, db, ctx, document_id, exc)
     credit_id, number = credit.id, credit.number
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices/{credit_id}", notice=f"Credit note {number} issued.")
@@ -81,10 +80,7 @@ async def credit_in_part(
             errors = {"lines" if k.startswith("lines") else k: v for k, v in field_errors(exc).items()}
             errors = errors or {"lines": exc.detail}
         except DomainError as exc:
-            await db.rollback()
-            return await document_page(
-                request, db, ctx, document_id, status=exc.status, error=exc.detail, credit_form=form
-            )
+            return await refused(request, db, ctx, document_id, exc, credit_form=form)
         else:
             credit_id, number = credit.id, credit.number
             await db.commit()

@@ -14,7 +14,7 @@ from core.money import format_money
 from core.tenants import TenantContext
 from core.web.charts import bar_chart, month_bars
 from modules.invoicing.services.overview import MONTHS, invoiced_by_month, receivables
-from modules.invoicing.services.totals import document_places
+from modules.invoicing.services.rounding import document_places
 
 __all__ = ["DASHBOARD_CARDS"]
 

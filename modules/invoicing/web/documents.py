@@ -27,14 +27,13 @@ from modules.invoicing.services.credit_notes import (
 )
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.drafts import delete_draft
-from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.issuing import issue_document
 from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.reminders import pause_reminders, reminders_sent
 from modules.invoicing.vocabulary import METHOD_LABELS, OPEN_STATES
 from modules.invoicing.web.layout import page, parse_date
 
-__all__ = ["DOCUMENT_PAGES", "document_page"]
+__all__ = ["DOCUMENT_PAGES", "document_page", "refused"]
 
 
 async def _settlements(db: AsyncSession, document: Document) -> list[dict[str, Any]]:
@@ -113,6 +112,30 @@ async def document_page(
     )
 
 
+async def refused(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    ctx: TenantContext,
+    document_id: uuid.UUID,
+    exc: DomainError,
+    *,
+    payment_form: dict[str, str] | None = None,
+    credit_form: dict[str, str] | None = None,
+) -> Response[Any]:
+    """The document's page again with why an action on it was refused; what the action wrote is undone."""
+    await db.rollback()
+    return await document_page(
+        request,
+        db,
+        ctx,
+        document_id,
+        status=exc.status,
+        error=exc.detail,
+        payment_form=payment_form,
+        credit_form=credit_form,
+    )
+
+
 @get("/invoices/{document_id:uuid}", opt={"permission": None})
 async def show_invoice(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
@@ -135,8 +158,7 @@ async def issue_invoice(
             request, db, ctx, document_id, status=422, error="Cannot issue yet: " + "; ".join(problems)
         )
     except DomainError as exc:
-        await db.rollback()
-        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await refused(request, db, ctx, document_id, exc)
     number = document.number
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices/{document_id}", notice=f"Issued as {number}.")
@@ -159,8 +181,7 @@ async def pause_or_resume_reminders(
             request, db, ctx, document_id, status=422, reminder_form=form, reminder_errors=field_errors(exc)
         )
     except DomainError as exc:
-        await db.rollback()
-        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await refused(request, db, ctx, document_id, exc)
     await db.commit()
     notice = (
         "Reminders are paused for this invoice." if paused else "Reminders go out again for this invoice."
@@ -176,8 +197,7 @@ async def delete_invoice(
     try:
         await delete_draft(db, document_id, actor_id=ctx.user_id)
     except DomainError as exc:
-        await db.rollback()
-        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await refused(request, db, ctx, document_id, exc)
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices", notice="The draft is deleted.")
 
@@ -217,10 +237,7 @@ async def record_payment(
             await db.rollback()
             errors = {("date" if k == "received_on" else k): v for k, v in field_errors(exc).items()}
         except DomainError as exc:
-            await db.rollback()
-            return await document_page(
-                request, db, ctx, document_id, status=exc.status, error=exc.detail, payment_form=form
-            )
+            return await refused(request, db, ctx, document_id, exc, payment_form=form)
         else:
             await db.commit()
             return redirect(
@@ -248,17 +265,12 @@ async def send_invoice(
     await get_document(db, document_id)
     await db.rollback()  # no transaction open while the PDF renders and the mail server answers
     database = request.app.state.db
-
-    async def make_pdf(document: Document) -> bytes:
-        return await stored_pdf(database, document)
-
     try:
         sent = await sending.send_document(
             database,
             request.app.state.settings,
             ctx.tenant_id,
             document_id,
-            make_pdf=make_pdf,
             to=to or None,
             message=form.get("message") or None,
             actor_id=ctx.user_id,
@@ -284,8 +296,7 @@ async def convert_quote(
     try:
         quote, invoice = await quotes.convert_quote(db, document_id, today=ctx.today(), actor_id=ctx.user_id)
     except DomainError as exc:
-        await db.rollback()
-        return await document_page(request, db, ctx, document_id, status=exc.status, error=exc.detail)
+        return await refused(request, db, ctx, document_id, exc)
     invoice_id, number = invoice.id, quote.number
     await db.commit()
     return redirect(

@@ -23,7 +23,7 @@ from core.web.shell import field_errors, redirect
 from modules.invoicing.models import Document
 from modules.invoicing.services.documents import get_document
 from modules.invoicing.services.drafts import create_draft, update_draft
-from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.languages import LANGUAGES, language_names
 from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.search import customers
 from modules.invoicing.services.settings import get_settings
@@ -69,7 +69,7 @@ async def _editor(
         "error": error,
         "document_id": document_id,
         "focus_row": focus_row,
-        "languages": LANGUAGES,
+        "languages": language_names(),
     }
     if fragment is not None:
         return await page(request, db, ctx, fragment, status=status, **context)

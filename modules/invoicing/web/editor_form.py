@@ -18,22 +18,19 @@ from core.web.shell import field_errors
 from modules.invoicing.models import Document
 from modules.invoicing.services.drafts import DraftInput
 from modules.invoicing.services.languages import LANGUAGES
+from modules.invoicing.services.line_checks import validate_lines
 from modules.invoicing.services.lines import (
     MAX_LINES,
     AdjustmentData,
     LineData,
     StoredAdjustment,
     StoredLine,
+    adjustment_inputs,
+    line_inputs,
     parse_adjustment,
     parse_line,
 )
-from modules.invoicing.services.totals import (
-    AdjustmentInput,
-    LineInput,
-    Totals,
-    compute_totals,
-    validate_lines,
-)
+from modules.invoicing.services.totals import Totals, compute_totals
 from modules.invoicing.web.layout import parse_date
 
 __all__ = [
@@ -162,7 +159,7 @@ def parse_rows(
             continue
         kept.append(index)
     problems = validate_lines(
-        [_line_input(line) for line in lines],
+        line_inputs(lines),
         [],
         seller_vat_id="checked at issue",
         buyer_vat_id="checked at issue",
@@ -191,17 +188,6 @@ def parse_adjustments(rows: list[dict[str, str]]) -> tuple[list[AdjustmentData],
     return found, errors
 
 
-def _line_input(line: LineData) -> LineInput:
-    return LineInput(
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        vat_category=line.vat_category,
-        vat_rate=line.vat_rate,
-        discount=line.discount,
-        exemption_reason=line.exemption_reason,
-    )
-
-
 def label(name: str) -> str:
     """A field's name as the page calls it: ``lines[1].unit_price`` is "Line 2, unit price"."""
     match = re.match(r"^(lines|adjustments)\[(\d+)\]\.?(.*)$", name)
@@ -227,8 +213,8 @@ def live_totals(form: EditorForm, fallback_currency: str) -> LiveTotals:
     totals = None
     try:
         totals = compute_totals(
-            [_line_input(line) for line in lines],
-            [_adjustment_input(a) for a in adjustments],
+            line_inputs(lines),
+            adjustment_inputs(adjustments),
             currency=currency,
         )
     except InvalidInput as exc:
@@ -240,16 +226,6 @@ def live_totals(form: EditorForm, fallback_currency: str) -> LiveTotals:
         nets={index: str(net) for index, net in nets.items()},
         messages=messages,
         row_count=len(form.lines),
-    )
-
-
-def _adjustment_input(adjustment: AdjustmentData) -> AdjustmentInput:
-    return AdjustmentInput(
-        is_charge=adjustment.is_charge,
-        amount=adjustment.amount,
-        vat_category=adjustment.vat_category,
-        vat_rate=adjustment.vat_rate,
-        reason=adjustment.reason,
     )
 
 

@@ -88,15 +88,7 @@ async def invoice_list(
     values, typed, errors = _read_filters(raw, parties)
     statement = search.document_statement(parties=parties, today=ctx.today(), **values)
     try:
-        found = await paginate(
-            db,
-            statement,
-            sort=Document.created_at,
-            id_column=Document.id,
-            limit=PAGE_SIZE,
-            cursor=cursor,
-            descending=True,
-        )
+        found = await search.documents_page(db, statement, limit=PAGE_SIZE, cursor=cursor)
     except InvalidInput:  # a cursor from elsewhere: start again from the first page
         cursor = None
         found = await paginate(

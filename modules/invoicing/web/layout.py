@@ -14,7 +14,7 @@ from core.money import amount_text, format_money, plain_number
 from core.tenants import TenantContext
 from core.web.shell import render
 from modules.invoicing.services.documents import is_overdue
-from modules.invoicing.services.totals import document_places
+from modules.invoicing.services.rounding import document_places
 from modules.invoicing.vocabulary import KIND_LABELS, STATE_LABELS, VAT_CATEGORIES
 
 __all__ = ["UNITS", "page", "parse_date"]

@@ -11,17 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InvalidInput
-from modules.invoicing.services.totals import (
-    MIN_STANDARD_RATE,
-    VAT_CATEGORIES,
-    AdjustmentInput,
-    LineInput,
-    Totals,
-    VatBreakdown,
-    compute_totals,
-    document_places,
-    validate_lines,
-)
+from modules.invoicing.services.line_checks import MIN_STANDARD_RATE, validate_lines
+from modules.invoicing.services.rounding import document_places
+from modules.invoicing.services.totals import AdjustmentInput, LineInput, Totals, VatBreakdown, compute_totals
+from modules.invoicing.vocabulary import VAT_CATEGORIES
 
 D = Decimal
 EXEMPT_REASON = "Exempt: education, Article 132(1)(i) VAT Directive"

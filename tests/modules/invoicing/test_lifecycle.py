@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from core.db.engine import Database
 from modules.invoicing.models import Document
+from modules.invoicing.services.languages import LANGUAGES
 from tests.conftest import Coop, World, same_loop_client
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 
@@ -424,3 +425,30 @@ async def test_a_stored_draft_reads_back_and_issues_with_its_lines_and_adjustmen
     totals = ("total_lines", "total_allowances", "total_charges", "total_net", "total_vat", "total_gross")
     assert [issued.json()[t] for t in totals] == [stored[t] for t in totals]
     assert [stored[t] for t in totals[:4]] == ["46.99", "4.25", "7.50", "50.24"]
+
+
+async def test_a_draft_is_written_in_english_or_a_language_with_a_catalog(
+    client: AsyncTestClient[Litestar], shop: Coop
+) -> None:
+    customer = await make_customer(client, shop)
+    sixth = "nl"
+    assert sixth not in LANGUAGES  # no Dutch catalog today: a sixth language is refused until one comes
+
+    refused = await client.post(
+        f"{shop.api}/invoices", json=invoice_body(customer["id"], language=sixth), headers=shop.owner.headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["language"]
+
+    french = await client.post(
+        f"{shop.api}/invoices", json=invoice_body(customer["id"], language="fr"), headers=shop.owner.headers
+    )
+    assert french.status_code == 201 and french.json()["language"] == "fr"
+    changed = await client.patch(
+        f"{shop.api}/invoices/{french.json()['id']}", json={"language": sixth}, headers=shop.owner.headers
+    )
+    assert changed.status_code == 422 and changed.json()["errors"][0]["field"] == "language"
+
+    schema = (await client.get("/schema/openapi.json")).json()
+    described = json.dumps(schema["components"]["schemas"])
+    assert f"a language invoicing has a message catalog for, today {', '.join(LANGUAGES)}" in described

@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller as SmtpController
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from babel import Locale
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from modules.invoicing.services.languages import LANGUAGES
 from tests.conftest import Coop, Person, World
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 from tests.pages import log_in, submit, text_of
@@ -194,6 +196,18 @@ async def test_the_editor_saves_a_draft_and_the_page_issues_it(
     refused = await submit(client, f"{empty.headers['location']}/issue")
     assert refused.status_code == 422  # …but is not issued without one
     assert "Cannot issue yet" in refused.text and "at least one line" in refused.text
+
+
+async def test_the_editor_lists_each_language_with_a_catalog_by_its_own_name(
+    client: Client, world: World, shop: Coop
+) -> None:
+    await bookkeeper(client, world, shop)
+    editor = (await client.get(f"/t/{shop.slug}/invoices/new")).text
+    chosen = re.search(r'<select id="f-language" name="language">(.*?)</select>', editor, re.S)
+    assert chosen, editor
+    offered = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', chosen[1])
+    assert offered == [(code, Locale.parse(code).get_display_name(code)) for code in LANGUAGES]
+    assert ("fr", "français") in offered and ("de", "Deutsch") in offered
 
 
 async def test_the_editor_shows_each_problem_beside_its_field_with_422(

@@ -26,7 +26,8 @@ from core.cli import main
 from core.db.engine import Database
 from core.settings import Settings
 from modules.invoicing.models import Document, Reminder
-from modules.invoicing.services.reminders import CLAIM_EXPIRES, ReminderReport, send_due_reminders
+from modules.invoicing.services.reminder_claims import CLAIM_EXPIRES
+from modules.invoicing.services.reminders import ReminderReport, send_due_reminders
 from modules.invoicing.services.settings import settings_for_change
 from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import invoice_body

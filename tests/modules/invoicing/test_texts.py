@@ -13,7 +13,7 @@ import pytest
 
 from modules.invoicing.models import Document
 from modules.invoicing.services.languages import category_name, labels_for, unit_label
-from modules.invoicing.services.reminders import reminder_message
+from modules.invoicing.services.reminder_wording import reminder_message
 from modules.invoicing.services.sending import mail_text
 
 TODAY = date(2026, 5, 20)  # 37 days after the due date

@@ -25,8 +25,8 @@ from modules.invoicing.services.einvoice.content import (
     states_vat_numbers,
 )
 from modules.invoicing.services.languages import labels_for
+from modules.invoicing.services.rounding import document_amount_text
 from modules.invoicing.services.snapshots import AddressSnapshot, InvoiceSnapshot, PartySnapshot
-from modules.invoicing.services.totals import document_amount_text
 
 __all__ = ["FACTURX_FILENAME", "FACTURX_GUIDELINE", "FACTURX_LEVEL", "NAMESPACES", "facturx_xml"]
 

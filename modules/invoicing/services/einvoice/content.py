@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from modules.invoicing.services.rounding import document_places
 from modules.invoicing.services.snapshots import InvoiceSnapshot
-from modules.invoicing.services.totals import VAT_CATEGORIES, VatBreakdown, document_places
+from modules.invoicing.services.totals import VatBreakdown
+from modules.invoicing.vocabulary import VAT_CATEGORIES
 
 __all__ = [
     "EXEMPT_CATEGORIES",

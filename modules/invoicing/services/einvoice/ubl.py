@@ -26,8 +26,8 @@ from modules.invoicing.services.einvoice.content import (
     states_vat_numbers,
 )
 from modules.invoicing.services.languages import labels_for
+from modules.invoicing.services.rounding import document_amount_text
 from modules.invoicing.services.snapshots import InvoiceSnapshot, PartySnapshot
-from modules.invoicing.services.totals import document_amount_text
 
 __all__ = ["CUSTOMIZATION_ID", "PROFILE_ID", "ubl_xml"]
 
