@@ -18,7 +18,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,11 @@ class CurrentUser:
     email: str
     name: str
     via_token: bool = False
+    token_id: uuid.UUID | None = None
+    token_tenant_id: uuid.UUID | None = None
+    """A token limited to one tenant: elsewhere the user acts as if it had no role."""
+    read_only: bool = False
+    token_used_at: datetime | None = None
 
 
 def make_hasher(settings: Settings) -> PasswordHasher:
@@ -148,9 +153,22 @@ async def end_session(session: AsyncSession, token: str) -> None:
 # Built once: a statement built per request, and keyed anew for the compiled cache, cost more than
 # the query (every API request runs one of these).
 _BY_TOKEN = (
-    select(User.id, User.email, User.name)
+    select(
+        User.id,
+        User.email,
+        User.name,
+        ApiToken.id.label("token_id"),
+        ApiToken.tenant_id.label("token_tenant_id"),
+        ApiToken.read_only,
+        ApiToken.last_used_at,
+    )
     .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.is_active)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")),
+        User.is_active,
+    )
 )
 _BY_SESSION = (
     select(User.id, User.email, User.name)
@@ -173,14 +191,42 @@ class Credential:
     via_token: bool
 
     def user(self, row: Any) -> CurrentUser:
-        return CurrentUser(id=row.id, email=row.email, name=row.name, via_token=self.via_token)
+        if not self.via_token:
+            return CurrentUser(id=row.id, email=row.email, name=row.name)
+        return CurrentUser(
+            id=row.id,
+            email=row.email,
+            name=row.name,
+            via_token=True,
+            token_id=row.token_id,
+            token_tenant_id=row.token_tenant_id,
+            read_only=row.read_only,
+            token_used_at=row.last_used_at,
+        )
 
 
-def token_credential(token: str) -> Credential | None:
-    """An API token's credential; None for a string that cannot be one of ours."""
+def token_credential(token: str, *, now: datetime) -> Credential | None:
+    """An API token's credential, until it expires; None for a string that cannot be one of ours."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return Credential(_BY_TOKEN, {"token_hash": hash_secret(token)}, via_token=True)
+    return Credential(_BY_TOKEN, {"token_hash": hash_secret(token), "now": now}, via_token=True)
+
+
+USE_NOTED_EVERY = timedelta(minutes=5)
+"""How stale a token's ``last_used_at`` may get: noting every use would be a write per request."""
+
+
+def token_use_due(user: CurrentUser, *, now: datetime) -> bool:
+    """Whether ``user``'s token use should be noted: a token whose last use is unknown or older than
+    ``USE_NOTED_EVERY``."""
+    return user.token_id is not None and (
+        user.token_used_at is None or now - user.token_used_at >= USE_NOTED_EVERY
+    )
+
+
+async def note_token_use(session: AsyncSession, user: CurrentUser, *, now: datetime) -> None:
+    """Record that ``user``'s token was used at ``now`` (``last_used_at``), in ``session``'s transaction."""
+    await session.execute(update(ApiToken).where(ApiToken.id == user.token_id).values(last_used_at=now))
 
 
 def session_credential(token: str, *, now: datetime) -> Credential:
@@ -195,13 +241,35 @@ async def find_user(session: AsyncSession, credential: Credential | None) -> Cur
     return credential.user(row) if row else None
 
 
-async def create_api_token(session: AsyncSession, user_id: uuid.UUID, name: str) -> tuple[ApiToken, str]:
-    """Create a token for ``user_id``; the secret is returned once and never stored."""
+MAX_TOKEN_DAYS = 3650
+
+
+async def create_api_token(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    name: str,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    read_only: bool = False,
+    days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user_id``; the secret is returned once and never stored. ``tenant_id``
+    limits it to one tenant, ``read_only`` to reading, ``days`` its life (else until revoked)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput.field("name", "must be 1 to 100 characters")
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput.field("expires_in_days", f"must be 1 to {MAX_TOKEN_DAYS} days")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user_id, name=name, prefix=secret[:12], token_hash=hash_secret(secret))
+    token = ApiToken(
+        user_id=user_id,
+        name=name,
+        prefix=secret[:12],
+        token_hash=hash_secret(secret),
+        tenant_id=tenant_id,
+        read_only=read_only,
+        expires_at=utcnow() + timedelta(days=days) if days is not None else None,
+    )
     session.add(token)
     await session.flush()
     return token, secret

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
 
@@ -37,6 +38,12 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
+    tenant: str | None = None
+    """A co-op's slug: the token acts there only."""
+    read_only: bool = False
+    """The token may read, never change anything."""
+    expires_in_days: int | None = None
+    """The token stops working after this many days (1 to 3650); without it, when revoked."""
 
 
 class PartyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,11 +150,16 @@ def tenant_out(tenant: Tenant, *, modules: list[str] | None = None) -> dict[str,
     return out
 
 
-def token_out(token: ApiToken) -> dict[str, Any]:
+def token_out(token: ApiToken, tenant_slugs: Mapping[uuid.UUID, str]) -> dict[str, Any]:
+    """A token without its secret; ``tenant_slugs`` names the co-op a token is limited to."""
     return {
         "id": str(token.id),
         "name": token.name,
         "prefix": token.prefix,
+        "tenant": tenant_slugs.get(token.tenant_id) if token.tenant_id else None,
+        "read_only": token.read_only,
         "created_at": token.created_at.isoformat(),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
         "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
     }

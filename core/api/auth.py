@@ -11,7 +11,7 @@ from litestar.datastructures import Cookie
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import identity
-from core.errors import BadCredentials, TooManyRequests
+from core.errors import BadCredentials, InvalidInput, PermissionDenied, TooManyRequests
 from core.http.auth import SESSION_COOKIE
 from core.http.ratelimit import count_of, hit
 from core.models import User
@@ -95,7 +95,11 @@ class AuthController(Controller):
     async def me(self, request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, Any]:
         """The logged-in user and the tenants where it has a role."""
         user: identity.CurrentUser = request.scope["user"]
-        tenants = await tenants_of_user(db, user.id)
+        tenants = [
+            (tenant, role)
+            for tenant, role in await tenants_of_user(db, user.id)
+            if user.token_tenant_id is None or tenant.id == user.token_tenant_id
+        ]
         return {
             "id": str(user.id),
             "email": user.email,
@@ -107,17 +111,35 @@ class AuthController(Controller):
     async def list_tokens(self, request: Request[Any, Any, Any], db: AsyncSession) -> dict[str, Any]:
         """Your API tokens (never their secrets)."""
         user: identity.CurrentUser = request.scope["user"]
-        return {"items": [token_out(t) for t in await identity.list_api_tokens(db, user.id)]}
+        slugs = {tenant.id: tenant.slug for tenant, _ in await tenants_of_user(db, user.id)}
+        return {"items": [token_out(t, slugs) for t in await identity.list_api_tokens(db, user.id)]}
 
     @post("/auth/tokens", status_code=201)
     async def create_token(
         self, request: Request[Any, Any, Any], db: AsyncSession, data: TokenIn
     ) -> dict[str, Any]:
-        """Create an API token; its secret is in this answer and nowhere else, ever."""
+        """Create an API token; its secret is in this answer and nowhere else, ever. Optionally limited
+        to one co-op (``tenant``), to reading (``read_only``) and in time (``expires_in_days``). Only a
+        signed-in person creates tokens: a token cannot mint another."""
         user: identity.CurrentUser = request.scope["user"]
-        token, secret = await identity.create_api_token(db, user.id, data.name)
+        if user.via_token:
+            raise PermissionDenied("an API token cannot create tokens; sign in to create one")
+        slugs = {tenant.id: tenant.slug for tenant, _ in await tenants_of_user(db, user.id)}
+        tenant_id = None
+        if data.tenant is not None:
+            tenant_id = next((key for key, slug in slugs.items() if slug == data.tenant), None)
+            if tenant_id is None:
+                raise InvalidInput.field("tenant", "you have no role in a co-op with that slug")
+        token, secret = await identity.create_api_token(
+            db,
+            user.id,
+            data.name,
+            tenant_id=tenant_id,
+            read_only=data.read_only,
+            days=data.expires_in_days,
+        )
         await db.commit()
-        return {**token_out(token), "token": secret}
+        return {**token_out(token, slugs), "token": secret}
 
     @delete("/auth/tokens/{token_id:uuid}", status_code=204)
     async def revoke_token(

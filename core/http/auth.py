@@ -18,7 +18,13 @@ from core.http.access import authenticate
 from core.http.body import BodyTooLarge, has_body, read_body, replay_body
 from core.http.problems import send_problem
 from core.http.sessions import REQUEST_SESSION_KEY, UNSAFE_METHODS, closing_session, database_of
-from core.identity import CurrentUser, session_credential, token_credential
+from core.identity import (
+    CurrentUser,
+    note_token_use,
+    session_credential,
+    token_credential,
+    token_use_due,
+)
 
 __all__ = ["SESSION_COOKIE", "AuthMiddleware", "requires_user"]
 
@@ -63,7 +69,7 @@ class AuthMiddleware:
             receive = replay_body(body, receive)
         write = scope.get("method") in UNSAFE_METHODS
         credential = (
-            token_credential(authorization[7:].strip())
+            token_credential(authorization[7:].strip(), now=utcnow())
             if authorization.lower().startswith("bearer ")
             else session_credential(cookie_token, now=utcnow())
             if cookie_token
@@ -105,6 +111,18 @@ class AuthMiddleware:
                 send, 415, "unsupported-media-type", "API writes with a session cookie must be JSON"
             )
             return
+        if user is not None and user.read_only and scope.get("method") in UNSAFE_METHODS:
+            await send_problem(send, 403, "read-only-token", "this API token may read, not change anything")
+            return
+        now = utcnow()
+        if user is not None and token_use_due(user, now=now):
+            if scope.get("method") in UNSAFE_METHODS:
+                await note_token_use(session, user, now=now)  # commits with the change it makes
+            else:
+                # A read commits nothing: its own short transaction (on SQLite a writer beside the
+                # request's reader, which WAL allows).
+                async with database_of(scope).transaction() as noting:
+                    await note_token_use(noting, user, now=now)
         scope["user"] = user
         scope["auth"] = "token" if user and user.via_token else ("session" if user else None)
         scope[REQUEST_SESSION_KEY] = session  # type: ignore[literal-required]

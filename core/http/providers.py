@@ -62,6 +62,8 @@ async def provide_tenant_context(request: Request[Any, Any, Any], db: AsyncSessi
         found = tenant_access(row, slug, module)
     if found.tenant is None or found.role is None:
         raise NotFoundException("no such tenant")
+    if user.token_tenant_id is not None and found.tenant.id != user.token_tenant_id:
+        raise NotFoundException("no such tenant")  # a token for another tenant: as if no role here
     if module is not None and not found.module_on:
         raise NotFoundException("not found")
     tenant = found.tenant

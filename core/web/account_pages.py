@@ -114,7 +114,17 @@ async def _tokens_page(
 ) -> Response[Any]:
     user = _user(request)
     tokens = await identity.list_api_tokens(db, user.id)
-    return await render(request, db, "core/tokens.html", status=status, tokens=tokens, **context)
+    tenants = [tenant for tenant, _ in await tenants_of_user(db, user.id)]
+    return await render(
+        request,
+        db,
+        "core/tokens.html",
+        status=status,
+        tokens=tokens,
+        token_tenants=tenants,
+        slugs={tenant.id: tenant.slug for tenant in tenants},
+        **context,
+    )
 
 
 @get("/account/tokens")
@@ -129,10 +139,26 @@ async def create_token(request: Request[Any, Any, Any], db: AsyncSession) -> Res
     user = _user(request)
     form = await form_data(request)
     try:
-        token, secret = await identity.create_api_token(db, user.id, form.get("name", ""))
+        tenant_id = None
+        if form.get("tenant"):
+            slugs = {tenant.slug: tenant.id for tenant, _ in await tenants_of_user(db, user.id)}
+            if form["tenant"] not in slugs:
+                raise InvalidInput.field("tenant", "you have no role in that co-op")
+            tenant_id = slugs[form["tenant"]]
+        days_text = form.get("expires_in_days", "").strip()
+        if days_text and not days_text.isdigit():
+            raise InvalidInput.field("expires_in_days", "must be a whole number of days")
+        token, secret = await identity.create_api_token(
+            db,
+            user.id,
+            form.get("name", ""),
+            tenant_id=tenant_id,
+            read_only=form.get("read_only") == "yes",
+            days=int(days_text) if days_text else None,
+        )
     except InvalidInput as exc:
         await db.rollback()
-        return await _tokens_page(request, db, status=422, errors=field_errors(exc), name=form.get("name"))
+        return await _tokens_page(request, db, status=422, errors=field_errors(exc), form=form)
     await db.commit()
     return await render(
         request, db, "core/token_created.html", status=201, headers=_NO_STORE, token=token, secret=secret

@@ -19,6 +19,7 @@ from core.db.engine import Database
 from core.registry import ModuleRegistry
 from core.settings import DEMO_SECRET, Settings, SettingsError
 from tests.conftest import World, replace, same_loop_client
+from tests.pages import log_in
 
 
 async def test_health_answers_when_the_database_does(client: AsyncTestClient[Litestar]) -> None:
@@ -79,9 +80,8 @@ async def test_an_api_token_is_shown_once_and_stops_working_when_revoked(
     client: AsyncTestClient[Litestar], world: World
 ) -> None:
     person = await world.person()
-    created = await client.post(
-        "/api/v1/auth/tokens", json={"name": "accounting export"}, headers=person.headers
-    )
+    await log_in(client, person)  # a signed-in person creates tokens; a token cannot
+    created = await client.post("/api/v1/auth/tokens", json={"name": "accounting export"})
     assert created.status_code == 201
     secret = created.json()["token"]
     bearer = {"Authorization": f"Bearer {secret}"}
