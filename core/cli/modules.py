@@ -6,8 +6,7 @@ from __future__ import annotations
 import click
 
 from core import tenants
-from core.cli.root import load_registry, load_settings, run
-from core.db.engine import Database
+from core.cli.root import in_tenant, load_registry, run
 from core.registry import RegistryError, discover
 
 __all__ = ["add_module_commands", "modules"]
@@ -33,17 +32,11 @@ def _toggle(slug: str, name: str, *, enable: bool) -> None:
     registry = load_registry()
 
     async def go() -> None:
-        database = Database.of(load_settings())
-        try:
-            async with database.transaction() as session:
-                found = await tenants.tenant_by_slug(session, slug)
-                session.info["tenant_id"] = found.id
-                if enable:
-                    await tenants.enable_module(session, registry, name, actor_id=None)
-                else:
-                    await tenants.disable_module(session, registry, name, actor_id=None)
-        finally:
-            await database.dispose()
+        async with in_tenant(slug) as (session, _):
+            if enable:
+                await tenants.enable_module(session, registry, name, actor_id=None)
+            else:
+                await tenants.disable_module(session, registry, name, actor_id=None)
 
     run(go())
     click.echo(f"{name} {'enabled' if enable else 'disabled'} for {slug}")

@@ -5,16 +5,21 @@ service coroutine whose domain errors the operator reads as messages."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import tenants
+from core.db.engine import Database
 from core.errors import DomainError
+from core.models import Tenant
 from core.registry import ModuleRegistry, RegistryError, discover
 from core.settings import Settings, SettingsError
 
-__all__ = ["CoopGroup", "load_registry", "load_settings", "main", "run"]
+__all__ = ["CoopGroup", "in_tenant", "load_registry", "load_settings", "main", "run"]
 
 T = TypeVar("T")
 
@@ -41,6 +46,20 @@ def load_registry() -> ModuleRegistry:
         return discover()
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@asynccontextmanager
+async def in_tenant(slug: str, *, write: bool = True) -> AsyncIterator[tuple[AsyncSession, Tenant]]:
+    """A session on the install's database scoped to the tenant ``slug`` (one transaction that
+    commits when the block ends, when ``write``), with the tenant; the database is closed after."""
+    database = Database.of(load_settings())
+    try:
+        async with database.session(write=write) as session, session.begin():
+            found = await tenants.tenant_by_slug(session, slug)
+            session.info["tenant_id"] = found.id
+            yield session, found
+    finally:
+        await database.dispose()
 
 
 class CoopGroup(click.Group):

@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from core import tenants
-from core.cli.root import load_settings, run
+from core.cli.root import in_tenant, load_settings, run
 from core.db.engine import Database
 from core.models import Tenant, TenantUser, User
 
@@ -68,20 +68,14 @@ def tenant_show(slug: str) -> None:
     """Show a tenant's details, enabled modules and users."""
 
     async def go() -> tuple[Tenant, set[str], list[tuple[str, str]]]:
-        database = Database.of(load_settings())
-        try:
-            async with database.session(write=False) as session:
-                found = await tenants.tenant_by_slug(session, slug)
-                session.info["tenant_id"] = found.id
-                modules = await tenants.enabled_modules(session)
-                users = (
-                    await session.execute(
-                        select(User.email, TenantUser.role).join(TenantUser, TenantUser.user_id == User.id)
-                    )
-                ).all()
-                return found, modules, list(users)
-        finally:
-            await database.dispose()
+        async with in_tenant(slug, write=False) as (session, found):
+            modules = await tenants.enabled_modules(session)
+            users = (
+                await session.execute(
+                    select(User.email, TenantUser.role).join(TenantUser, TenantUser.user_id == User.id)
+                )
+            ).all()
+            return found, modules, list(users)
 
     found, modules, users = run(go())
     click.echo(f"slug:      {found.slug}\nname:      {found.name}\nlegal:     {found.legal_name}")

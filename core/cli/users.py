@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from core import tenants
-from core.cli.root import load_settings, run
+from core.cli.root import in_tenant, load_settings, run
 from core.db.engine import Database
 from core.identity import create_user, make_hasher
 from core.models import User
@@ -61,21 +61,15 @@ def user_grant(slug: str, email: str, role: str, party_id: str | None) -> None:
     import uuid
 
     async def go() -> None:
-        database = Database.of(load_settings())
-        try:
-            async with database.transaction() as session:
-                found = await tenants.tenant_by_slug(session, slug)
-                session.info["tenant_id"] = found.id
-                target = await session.scalar(select(User).where(User.email == email.strip().lower()))
-                if target is None:
-                    raise click.ClickException(f"no user {email}; create it with `coop user create`")
-                try:
-                    party = uuid.UUID(party_id) if party_id else None
-                except ValueError:
-                    raise click.ClickException(f"--party {party_id!r} is not a party id") from None
-                await tenants.grant_role(session, user=target, role=role, party_id=party)
-        finally:
-            await database.dispose()
+        async with in_tenant(slug) as (session, _):
+            target = await session.scalar(select(User).where(User.email == email.strip().lower()))
+            if target is None:
+                raise click.ClickException(f"no user {email}; create it with `coop user create`")
+            try:
+                party = uuid.UUID(party_id) if party_id else None
+            except ValueError:
+                raise click.ClickException(f"--party {party_id!r} is not a party id") from None
+            await tenants.grant_role(session, user=target, role=role, party_id=party)
 
     run(go())
     click.echo(f"{email} is {role} in {slug}" + (f", acting for party {party_id}" if party_id else ""))
