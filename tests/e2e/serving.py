@@ -52,10 +52,9 @@ def coop(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-@contextlib.contextmanager
-def demo_server(home: Path, **extra_env: str) -> Iterator[str]:
-    """A fresh install with the demo co-op (every module on) under ``home``; yields its base URL."""
-    env = {
+def demo_env(home: Path, **extra_env: str) -> dict[str, str]:
+    """The environment of an install under ``home`` (SQLite unless ``COOPSTACK_DATABASE_URL`` is given)."""
+    return {
         **os.environ,
         "COOPSTACK_DATABASE_URL": f"sqlite:///{home / 'e2e.db'}",
         "COOPSTACK_VAR_DIR": str(home / "var"),
@@ -63,11 +62,15 @@ def demo_server(home: Path, **extra_env: str) -> Iterator[str]:
         "COOPSTACK_PASSWORD_MEMORY_KIB": "1024",
         **extra_env,
     }
-    coop(env, "db", "upgrade")
-    assert DEMO_EMAIL in coop(env, "demo")
-    base_url = f"http://127.0.0.1:{free_port()}"
+
+
+def start_server(
+    env: dict[str, str], home: Path, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``coop serve`` in its own process group, once it answers ``/healthz``: the process and its URL."""
+    base_url = f"http://127.0.0.1:{port or free_port()}"
     log_path = home / "server.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [COOP, "serve", "--port", base_url.rsplit(":", 1)[1]],
             env=env,
@@ -75,23 +78,39 @@ def demo_server(home: Path, **extra_env: str) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return process, base_url
+        if time.monotonic() > deadline:
+            stop_server(process)
+            pytest.fail(f"the server never became healthy:\n{log_path.read_text()}")
+        time.sleep(0.2)
+
+
+def stop_server(process: subprocess.Popen[bytes], how: signal.Signals = signal.SIGTERM) -> None:
+    """Stop the server's whole process group (``SIGKILL``: as a crash would)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, how)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server never became healthy:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def demo_server(home: Path, **extra_env: str) -> Iterator[str]:
+    """A fresh install with the demo co-op (every module on) under ``home``; yields its base URL."""
+    env = demo_env(home, **extra_env)
+    coop(env, "db", "upgrade")
+    assert DEMO_EMAIL in coop(env, "demo")
+    process, base_url = start_server(env, home)
+    try:
         yield base_url
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop_server(process)
