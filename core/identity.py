@@ -158,7 +158,7 @@ _BY_TOKEN = (
         User.email,
         User.name,
         ApiToken.id.label("token_id"),
-        ApiToken.tenant_id.label("token_tenant_id"),
+        ApiToken.only_tenant_id.label("token_tenant_id"),
         ApiToken.read_only,
         ApiToken.last_used_at,
     )
@@ -266,7 +266,7 @@ async def create_api_token(
         name=name,
         prefix=secret[:12],
         token_hash=hash_secret(secret),
-        tenant_id=tenant_id,
+        only_tenant_id=tenant_id,
         read_only=read_only,
         expires_at=utcnow() + timedelta(days=days) if days is not None else None,
     )

@@ -108,7 +108,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
-    tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    only_tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
     """Set: the token acts in this tenant only (elsewhere it is as if the user had no role)."""
     read_only: Mapped[bool] = mapped_column(default=False)
     """True: the token may read, never change (POST, PUT, PATCH and DELETE answer 403)."""

@@ -156,7 +156,7 @@ def token_out(token: ApiToken, tenant_slugs: Mapping[uuid.UUID, str]) -> dict[st
         "id": str(token.id),
         "name": token.name,
         "prefix": token.prefix,
-        "tenant": tenant_slugs.get(token.tenant_id) if token.tenant_id else None,
+        "tenant": tenant_slugs.get(token.only_tenant_id) if token.only_tenant_id else None,
         "read_only": token.read_only,
         "created_at": token.created_at.isoformat(),
         "expires_at": token.expires_at.isoformat() if token.expires_at else None,

@@ -22,11 +22,15 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("api_token", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("tenant_id", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("only_tenant_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("read_only", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("expires_at", core.db.base.UtcDateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(
-            batch_op.f("fk_api_token_tenant_id_tenant"), "tenant", ["tenant_id"], ["id"], ondelete="CASCADE"
+            batch_op.f("fk_api_token_only_tenant_id_tenant"),
+            "tenant",
+            ["only_tenant_id"],
+            ["id"],
+            ondelete="CASCADE",
         )
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.alter_column("read_only", server_default=None)
@@ -34,7 +38,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("api_token", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_api_token_tenant_id_tenant"), type_="foreignkey")
+        batch_op.drop_constraint(batch_op.f("fk_api_token_only_tenant_id_tenant"), type_="foreignkey")
         batch_op.drop_column("expires_at")
         batch_op.drop_column("read_only")
-        batch_op.drop_column("tenant_id")
+        batch_op.drop_column("only_tenant_id")
