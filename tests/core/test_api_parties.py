@@ -6,6 +6,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core import parties
+from core.db.engine import Database
+from core.errors import InvalidInput
 from core.http import access
 from tests.conftest import World
 
@@ -238,3 +241,47 @@ async def test_roles_and_modules_decide_the_same_whoever_looks_them_up(
         f"{mine.api}/parties", json={"kind": "person", "name": "Not Allowed"}, headers=member.headers
     )
     assert created.status_code == 403, created.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": 5}, "name"),
+        ({"email": ["a@b.example"]}, "email"),
+        ({"phone": 12345}, "phone"),
+        ({"vat_id": []}, "vat_id"),
+        ({"company_id": {"x": 1}}, "company_id"),
+        ({"address": "x"}, "address"),
+        ({"address": {"city": 7}}, "address.city"),
+        ({"locale": True}, "locale"),
+        ({"notes": 1.5}, "notes"),
+        ({"kind": "person"}, "kind"),
+    ],
+)
+async def test_a_party_change_of_the_wrong_type_is_refused_naming_the_field(
+    client: AsyncTestClient[Litestar], world: World, body: dict[str, object], field: str
+) -> None:
+    coop = await world.coop()
+    party = (
+        await client.post(
+            f"{coop.api}/parties", json={"kind": "person", "name": "Ada"}, headers=coop.owner.headers
+        )
+    ).json()
+    answer = await client.patch(f"{coop.api}/parties/{party['id']}", json=body, headers=coop.owner.headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in answer.json()["errors"]] == [field], answer.text
+    after = await client.get(f"{coop.api}/parties/{party['id']}", headers=coop.owner.headers)
+    assert after.json() == party
+
+
+async def test_a_script_changing_a_party_with_a_number_gets_the_field_named(
+    database: Database, world: World
+) -> None:
+    coop = await world.coop()
+    async with database.transaction(tenant_id=coop.id) as session:
+        party = await parties.create_party(session, {"kind": "person", "name": "Ada"}, actor_id=None)
+        for values, field in (({"name": 5}, "name"), ({"address": {"city": 7}}, "address.city")):
+            with pytest.raises(InvalidInput) as refused:
+                await parties.update_party(session, party.id, values, actor_id=None)
+            assert refused.value.errors == [{"field": field, "message": "must be a text"}]
