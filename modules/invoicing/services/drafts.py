@@ -37,7 +37,7 @@ from modules.invoicing.services.lines import (
     lines_of,
     write_lines,
 )
-from modules.invoicing.services.settings import get_settings, settings_found
+from modules.invoicing.services.settings import check_payment_terms, get_settings, settings_found
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
 __all__ = ["Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]
@@ -127,8 +127,6 @@ async def create_draft(
     tenant = await session.get_one(Tenant, session.info["tenant_id"])
     _check_shape(data, data.currency or tenant.currency)
     terms = data.payment_terms_days if data.payment_terms_days is not None else settings.payment_terms_days
-    if not 0 <= terms <= 365:
-        raise InvalidInput.field("payment_terms_days", "must be between 0 and 365")
     language = data.language or (customer.locale or tenant.locale or "en").split("_")[0]
     if language not in LANGUAGES:
         language = "en"
@@ -164,7 +162,11 @@ async def create_draft(
 
 
 def _check_typed(data: DraftInput) -> None:
-    """The notes, dates and language a person typed (``_text`` checks the references)."""
+    """The notes, dates, payment terms and language a person typed (``_text`` checks the references):
+    the same on create and on every change, so a draft cannot reach issue with a due date before its
+    issue date or one past the calendar."""
+    if data.payment_terms_days is not None:
+        check_payment_terms(data.payment_terms_days)
     if data.language is not None and data.language not in LANGUAGES:
         raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
     if data.notes is not None:
