@@ -40,7 +40,10 @@ from modules.invoicing.services.lines import (
 from modules.invoicing.services.settings import check_payment_terms, get_settings, settings_found
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
-__all__ = ["Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]
+__all__ = ["MAX_NOTES", "Draft", "DraftInput", "check_notes", "create_draft", "delete_draft", "update_draft"]
+
+MAX_NOTES = 10_000
+"""Characters of a document's notes, as a recurring plan's: printed in one block on the PDF."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +173,19 @@ def _check_typed(data: DraftInput) -> None:
     if data.language is not None and data.language not in LANGUAGES:
         raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
     if data.notes is not None:
-        check_text(data.notes, "notes", lines=True)
+        check_notes(data.notes)
     for name in ("issue_date", "due_date", "delivery_date"):
         value = getattr(data, name)
         if value is not None:
             check_date(value, name)
+
+
+def check_notes(notes: str, field: str = "notes") -> str:
+    """A document's notes: printable, of a length a PDF lays out in the time a preview is given."""
+    check_text(notes, field, lines=True)
+    if len(notes) > MAX_NOTES:
+        raise InvalidInput.field(field, f"must be at most {MAX_NOTES:,} characters")
+    return notes
 
 
 def _text(value: str | None, limit: int, field: str) -> str | None:
