@@ -160,6 +160,14 @@ def _database_busy(request: Request[Any, Any, Any], exc: OperationalError | Pool
     return _problem(503, "unavailable", "the database is busy; retry shortly", headers={"Retry-After": "1"})
 
 
+def _nesting_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A JSON body nested deeper than the decoder follows (``[[[[...``, into a field that takes any
+    value) is the input's fault: 400. Any other recursion is a server error."""
+    if "deserializing" in str(exc):
+        return _problem(400, "validation", "the body is nested too deeply", {"errors": []})
+    return _internal_error(request, exc)
+
+
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(500, "internal", "something went wrong on our side; it has been logged")
@@ -173,5 +181,6 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     DBAPIError: _database_error,
     OperationalError: _database_busy,
     PoolTimeout: _database_busy,
+    RecursionError: _nesting_error,
     Exception: _internal_error,
 }

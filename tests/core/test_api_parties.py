@@ -285,3 +285,42 @@ async def test_a_script_changing_a_party_with_a_number_gets_the_field_named(
             with pytest.raises(InvalidInput) as refused:
                 await parties.update_party(session, party.id, values, actor_id=None)
             assert refused.value.errors == [{"field": field, "message": "must be a text"}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": "worker", "name": "W" * 101}, "name"),
+        ({"code": "worker", "name": "Work\x00er"}, "name"),
+        ({"code": "w" * 41, "name": "Worker"}, "code"),
+        ({"code": "worker", "name": "Worker", "description": "d" * 2001}, "description"),
+        (
+            {"code": "worker", "name": "Worker", "defaults": {"credit": {"a": {"b": {"c": {"d": 1}}}}}},
+            "defaults",
+        ),
+        ({"code": "worker", "name": "Worker", "defaults": {"note": "x" * 10_001}}, "defaults"),
+    ],
+)
+async def test_a_membership_class_too_long_or_too_deep_is_refused_naming_the_field(
+    client: AsyncTestClient[Litestar], world: World, body: dict[str, object], field: str
+) -> None:
+    coop = await world.coop()
+    answer = await client.post(f"{coop.api}/membership-classes", json=body, headers=coop.owner.headers)
+    assert answer.status_code == 422, answer.text[:300]
+    assert [e["field"] for e in answer.json()["errors"]] == [field]
+    listed = await client.get(f"{coop.api}/membership-classes", headers=coop.owner.headers)
+    assert "worker" not in [c["code"] for c in listed.json()["items"]]
+
+
+async def test_a_body_nested_thousands_deep_is_a_client_error(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    nested = '{"code": "deep", "name": "Deep", "defaults": {"k": ' + "[" * 3000 + "]" * 3000 + "}}"
+    answer = await client.post(
+        f"{coop.api}/membership-classes",
+        content=nested,
+        headers={**coop.owner.headers, "content-type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text[:300]
+    assert answer.json()["detail"] == "the body is nested too deeply"
