@@ -98,16 +98,9 @@ async def test_a_preview_that_overruns_is_stopped_and_the_next_one_is_laid_out(
 
 
 async def test_a_coop_asking_for_more_previews_at_once_than_its_share_is_told_to_retry(
-    app: Litestar, client: Client, world: World, shop: Coop, monkeypatch: pytest.MonkeyPatch
+    app: Litestar, world: World, shop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     other = await world.coop(modules=("invoicing",))
-    drafts = []
-    for coop in (shop, shop, shop, other):
-        customer = await make_customer(client, coop)
-        body = invoice_body(customer["id"])
-        drafts.append(
-            (coop, (await client.post(f"{coop.api}/invoices", json=body, headers=coop.owner.headers)).json())
-        )
     gate = threading.Event()
 
     def held(data: dict[str, Any], seconds: float) -> bytes:
@@ -115,7 +108,13 @@ async def test_a_coop_asking_for_more_previews_at_once_than_its_share_is_told_to
         return b"%PDF-1.7 held"
 
     monkeypatch.setattr(previews, "_render", held)
-    async with same_loop_client(app) as browser:
+    async with same_loop_client(app) as browser:  # requests at once, on this test's loop
+        drafts = []
+        for coop in (shop, shop, shop, other):
+            customer = await make_customer(browser, coop)
+            body = invoice_body(customer["id"])
+            created = await browser.post(f"{coop.api}/invoices", json=body, headers=coop.owner.headers)
+            drafts.append((coop, created.json()))
         asked = [
             asyncio.create_task(
                 browser.get(f"{coop.api}/invoices/{draft['id']}/pdf", headers=coop.owner.headers)
