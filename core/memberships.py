@@ -6,6 +6,7 @@ tenant's membership series, so numbers follow the order in which members were ad
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -26,6 +27,7 @@ from core.party_events import (
     MembershipCreated,
     MembershipStatusChanged,
 )
+from core.text import check_text
 
 __all__ = [
     "MEMBERSHIP_STATUSES",
@@ -86,6 +88,30 @@ async def list_classes(session: AsyncSession) -> list[MembershipClass]:
     return list((await session.scalars(select(MembershipClass).order_by(MembershipClass.code))).all())
 
 
+_DEFAULTS_CHARACTERS = 10_000
+_DEFAULTS_DEPTH = 5
+
+
+def _check_defaults(defaults: Mapping[str, Any]) -> None:
+    """A class's defaults, kept for modules: a small JSON object of printable text, at most
+    ``_DEFAULTS_DEPTH`` levels deep (each level a module's settings, not a document)."""
+    pending: list[tuple[Any, int]] = [(defaults, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > _DEFAULTS_DEPTH:
+            raise InvalidInput.field("defaults", f"must be nested at most {_DEFAULTS_DEPTH} levels deep")
+        if isinstance(value, str):
+            check_text(value, "defaults", lines=True)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                check_text(str(key), "defaults")
+                pending.append((item, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+    if len(json.dumps(defaults)) > _DEFAULTS_CHARACTERS:
+        raise InvalidInput.field("defaults", f"must be at most {_DEFAULTS_CHARACTERS:,} characters of JSON")
+
+
 async def create_class(
     session: AsyncSession,
     *,
@@ -97,10 +123,18 @@ async def create_class(
     code = code.strip().lower()
     if not code or not code.replace("-", "").replace("_", "").isalnum():
         raise InvalidInput.field("code", "use letters, digits, '-' and '_'")
+    if len(code) > 40:
+        raise InvalidInput.field("code", "must be at most 40 characters")
+    name = check_text(name.strip(), "name")
+    if len(name) > 100:
+        raise InvalidInput.field("name", "must be at most 100 characters")
+    if len(check_text(description, "description", lines=True)) > 2000:
+        raise InvalidInput.field("description", "must be at most 2000 characters")
+    _check_defaults(defaults or {})
     if await session.scalar(select(MembershipClass.code).where(MembershipClass.code == code)) is not None:
         raise Conflict(f"membership class {code!r} already exists")
     found = MembershipClass(
-        code=code, name=name.strip() or code, description=description, defaults=dict(defaults or {})
+        code=code, name=name or code, description=description, defaults=dict(defaults or {})
     )
     session.add(found)
     await session.flush()

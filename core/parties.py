@@ -40,7 +40,22 @@ _MAX_LENGTHS = {"email": 254, "phone": 40, "locale": 16, "notes": 10_000, "vat_i
 _ADDRESS_LENGTHS = {"line1": 200, "line2": 200, "postcode": 20, "city": 100, "region": 100}
 
 
+def _check_types(values: Mapping[str, Any]) -> None:
+    """Every field a text or absent, the address an object of texts: a caller other than the typed API
+    (an import, a script) gets the field named, not a crash."""
+    for field in ("kind", "name", *_MAX_LENGTHS):
+        if values.get(field) is not None and not isinstance(values[field], str):
+            raise InvalidInput.field(field, "must be a text")
+    address = values.get("address")
+    if address is not None and not isinstance(address, Mapping):
+        raise InvalidInput.field("address", "must be an object")
+    for field, value in (address or {}).items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput.field(f"address.{field}", "must be a text")
+
+
 def _check_lengths(values: Mapping[str, Any]) -> None:
+    _check_types(values)
     check_texts(values, lines=("notes",))
     for field, limit in _MAX_LENGTHS.items():
         value = values.get(field)

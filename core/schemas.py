@@ -17,6 +17,7 @@ __all__ = [
     "LoginIn",
     "MembershipIn",
     "PartyIn",
+    "PartyPatch",
     "StatusIn",
     "TokenIn",
 ]
@@ -58,6 +59,20 @@ class PartyIn(msgspec.Struct, forbid_unknown_fields=True):
     notes: str = ""
 
 
+class PartyPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """A change to a party: only the fields sent change; ``null`` clears an optional one. A party's
+    kind is fixed once created."""
+
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    email: str | msgspec.UnsetType | None = msgspec.UNSET
+    phone: str | msgspec.UnsetType | None = msgspec.UNSET
+    vat_id: str | msgspec.UnsetType | None = msgspec.UNSET
+    company_id: str | msgspec.UnsetType | None = msgspec.UNSET
+    address: Address | msgspec.UnsetType | None = msgspec.UNSET
+    locale: str | msgspec.UnsetType | None = msgspec.UNSET
+    notes: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
 class MembershipIn(msgspec.Struct, forbid_unknown_fields=True):
     party_id: uuid.UUID
     class_code: str | None = None
@@ -87,6 +102,15 @@ def to_dict(struct: msgspec.Struct, *, omit_unset: bool = True) -> dict[str, Any
     """A struct as a plain dict (nested structs too), for the services."""
     data: dict[str, Any] = msgspec.to_builtins(struct)
     return data
+
+
+def sent_fields(struct: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body named, as plain values (nested structs too): the ones to change."""
+    return {
+        field: msgspec.to_builtins(getattr(struct, field))
+        for field in struct.__struct_fields__
+        if getattr(struct, field) is not msgspec.UNSET
+    }
 
 
 def party_out(party: Party) -> dict[str, Any]:

@@ -60,6 +60,8 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///var/coopstack.db"
     database_wait_seconds: float = 30
     """How long a request waits for a database connection or SQLite's write lock before a 503."""
+    preview_seconds: float = 20
+    """How long a draft's PDF preview may take to lay out (and wait for its turn) before a 503."""
     secret_key: str = DEMO_SECRET
     base_url: str = "http://127.0.0.1:8000"
     smtp_host: str = "localhost"
@@ -96,6 +98,7 @@ class Settings:
             environment=env.get("COOPSTACK_ENV", "development"),
             database_url=normalise_database_url(env.get("COOPSTACK_DATABASE_URL", default_db)),
             database_wait_seconds=_seconds("COOPSTACK_DATABASE_WAIT_SECONDS", 30),
+            preview_seconds=_seconds("COOPSTACK_PREVIEW_SECONDS", 20),
             secret_key=env.get("COOPSTACK_SECRET_KEY", DEMO_SECRET),
             base_url=env.get("COOPSTACK_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             smtp_host=env.get("COOPSTACK_SMTP_HOST", "localhost"),

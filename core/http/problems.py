@@ -4,6 +4,7 @@ the exception handlers, with a stable ``type`` per kind of error and never a 500
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -69,17 +70,31 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
     return _problem(exc.status, exc.type, exc.detail, exc.extra, headers)
 
 
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `([^`]*)`$")
+
+
+def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    """One of Litestar's validation messages as a field error; an unknown field is named itself
+    (Litestar names the object that holds it, ``data`` for the body)."""
+    field = str(item.get("key") or item.get("source") or "body")
+    message = str(item.get("message", ""))
+    unknown = _UNKNOWN_FIELD.match(message)
+    if unknown:
+        field = unknown.group(1) if field in ("data", "body") else f"{field}.{unknown.group(1)}"
+        message = "unknown or read-only field"
+    return {"field": field, "message": message}
+
+
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = []
     if isinstance(exc.extra, list):
-        for item in exc.extra:
-            if isinstance(item, dict):
-                errors.append(
-                    {
-                        "field": str(item.get("key") or item.get("source") or "body"),
-                        "message": str(item.get("message", "")),
-                    }
-                )
+        # Litestar, re-checking each parameter to name the bad one, also reports parameters the
+        # handler does not take (the tenant slug of the path) as a bare KeyError: not the client's error.
+        errors = [
+            _field_error(item)
+            for item in exc.extra
+            if isinstance(item, dict) and item.get("message") != repr(item.get("key"))
+        ]
     detail = exc.detail if exc.detail and exc.detail != "Bad Request" else "the request is not valid"
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
@@ -145,6 +160,14 @@ def _database_busy(request: Request[Any, Any, Any], exc: OperationalError | Pool
     return _problem(503, "unavailable", "the database is busy; retry shortly", headers={"Retry-After": "1"})
 
 
+def _nesting_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A JSON body nested deeper than the decoder follows (``[[[[...``, into a field that takes any
+    value) is the input's fault: 400. Any other recursion is a server error."""
+    if "deserializing" in str(exc):
+        return _problem(400, "validation", "the body is nested too deeply", {"errors": []})
+    return _internal_error(request, exc)
+
+
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _problem(500, "internal", "something went wrong on our side; it has been logged")
@@ -158,5 +181,6 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     DBAPIError: _database_error,
     OperationalError: _database_busy,
     PoolTimeout: _database_busy,
+    RecursionError: _nesting_error,
     Exception: _internal_error,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.errors import Conflict
+from core.errors import Conflict, DomainError
 
 if TYPE_CHECKING:
     from modules.invoicing.models import Document, Payment
@@ -25,6 +25,8 @@ __all__ = [
     "NotRemindable",
     "OverAllocated",
     "PaymentExhausted",
+    "PreviewBusy",
+    "PreviewTooSlow",
     "QuoteAlreadyConverted",
     "QuoteNotIssued",
     "QuoteNotSent",
@@ -192,3 +194,36 @@ class IssuedOnly(Conflict):
 
     def __init__(self) -> None:
         super().__init__("a draft has no number: e-invoices are made from issued documents only")
+
+
+class PreviewBusy(DomainError):
+    """A co-op's previews are laid out a few at a time, so one co-op cannot fill the install's preview
+    lane; the client tries again shortly."""
+
+    status = 429
+    type = "invoicing/preview-busy"
+    title = "Too Many Requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "other previews of this co-op are being laid out; try again in a moment",
+            extra={"retry_after": retry_after},
+        )
+
+
+class PreviewTooSlow(DomainError):
+    """A preview that cannot be laid out in the time allowed (the draft is very long, or the install is
+    busy with other previews) is stopped rather than left to hold the lane."""
+
+    status = 503
+    type = "invoicing/preview-too-slow"
+    title = "Service Unavailable"
+
+    def __init__(self, seconds: float, *, waited: bool) -> None:
+        detail = (
+            "the install is busy laying out other previews; try again in a moment"
+            if waited
+            else f"this draft could not be laid out in {seconds:g} seconds; shorten it, or issue it "
+            "(an issued document's PDF is made once, without this limit)"
+        )
+        super().__init__(detail, extra={"retry_after": max(1, round(seconds))})

@@ -6,6 +6,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core import parties
+from core.db.engine import Database
+from core.errors import InvalidInput
 from core.http import access
 from tests.conftest import World
 
@@ -238,3 +241,86 @@ async def test_roles_and_modules_decide_the_same_whoever_looks_them_up(
         f"{mine.api}/parties", json={"kind": "person", "name": "Not Allowed"}, headers=member.headers
     )
     assert created.status_code == 403, created.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": 5}, "name"),
+        ({"email": ["a@b.example"]}, "email"),
+        ({"phone": 12345}, "phone"),
+        ({"vat_id": []}, "vat_id"),
+        ({"company_id": {"x": 1}}, "company_id"),
+        ({"address": "x"}, "address"),
+        ({"address": {"city": 7}}, "address.city"),
+        ({"locale": True}, "locale"),
+        ({"notes": 1.5}, "notes"),
+        ({"kind": "person"}, "kind"),
+    ],
+)
+async def test_a_party_change_of_the_wrong_type_is_refused_naming_the_field(
+    client: AsyncTestClient[Litestar], world: World, body: dict[str, object], field: str
+) -> None:
+    coop = await world.coop()
+    party = (
+        await client.post(
+            f"{coop.api}/parties", json={"kind": "person", "name": "Ada"}, headers=coop.owner.headers
+        )
+    ).json()
+    answer = await client.patch(f"{coop.api}/parties/{party['id']}", json=body, headers=coop.owner.headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in answer.json()["errors"]] == [field], answer.text
+    after = await client.get(f"{coop.api}/parties/{party['id']}", headers=coop.owner.headers)
+    assert after.json() == party
+
+
+async def test_a_script_changing_a_party_with_a_number_gets_the_field_named(
+    database: Database, world: World
+) -> None:
+    coop = await world.coop()
+    async with database.transaction(tenant_id=coop.id) as session:
+        party = await parties.create_party(session, {"kind": "person", "name": "Ada"}, actor_id=None)
+        for values, field in (({"name": 5}, "name"), ({"address": {"city": 7}}, "address.city")):
+            with pytest.raises(InvalidInput) as refused:
+                await parties.update_party(session, party.id, values, actor_id=None)
+            assert refused.value.errors == [{"field": field, "message": "must be a text"}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": "worker", "name": "W" * 101}, "name"),
+        ({"code": "worker", "name": "Work\x00er"}, "name"),
+        ({"code": "w" * 41, "name": "Worker"}, "code"),
+        ({"code": "worker", "name": "Worker", "description": "d" * 2001}, "description"),
+        (
+            {"code": "worker", "name": "Worker", "defaults": {"credit": {"a": {"b": {"c": {"d": 1}}}}}},
+            "defaults",
+        ),
+        ({"code": "worker", "name": "Worker", "defaults": {"note": "x" * 10_001}}, "defaults"),
+    ],
+)
+async def test_a_membership_class_too_long_or_too_deep_is_refused_naming_the_field(
+    client: AsyncTestClient[Litestar], world: World, body: dict[str, object], field: str
+) -> None:
+    coop = await world.coop()
+    answer = await client.post(f"{coop.api}/membership-classes", json=body, headers=coop.owner.headers)
+    assert answer.status_code == 422, answer.text[:300]
+    assert [e["field"] for e in answer.json()["errors"]] == [field]
+    listed = await client.get(f"{coop.api}/membership-classes", headers=coop.owner.headers)
+    assert "worker" not in [c["code"] for c in listed.json()["items"]]
+
+
+async def test_a_body_nested_thousands_deep_is_a_client_error(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    coop = await world.coop()
+    nested = '{"code": "deep", "name": "Deep", "defaults": {"k": ' + "[" * 3000 + "]" * 3000 + "}}"
+    answer = await client.post(
+        f"{coop.api}/membership-classes",
+        content=nested,
+        headers={**coop.owner.headers, "content-type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text[:300]
+    assert answer.json()["detail"] == "the body is nested too deeply"

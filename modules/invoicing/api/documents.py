@@ -31,6 +31,7 @@ from modules.invoicing.services.drafts import DraftInput, create_draft, delete_d
 from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.issuing import issue_document, snapshot_for
 from modules.invoicing.services.lines import AdjustmentData, LineData, lines_of, parse_adjustment, parse_line
+from modules.invoicing.services.previews import draft_pdf
 from modules.invoicing.services.snapshots import InvoiceSnapshot
 
 __all__ = ["InvoiceController"]
@@ -218,9 +219,7 @@ class InvoiceController(Controller):
         self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID
     ) -> Response[bytes]:
         """The PDF: a Factur-X PDF/A-3 once issued (stored, so every download is identical), a marked
-        preview while a draft."""
-        from modules.invoicing.services.pdf import render_invoice_pdf_async
-
+        preview while a draft (laid out within the install's time for previews, see ``previews``)."""
         document, snapshot = await _readable_snapshot(db, ctx, document_id)
         name = f"{document.number or 'draft'}.pdf"
         # The request's connection goes back to the pool before the render: it would sit idle for it,
@@ -230,7 +229,9 @@ class InvoiceController(Controller):
         db.expunge(document)
         await db.rollback()
         if document.state == "draft":
-            return _download(await render_invoice_pdf_async(snapshot, facturx=False), "application/pdf", name)
+            seconds = request.app.state.settings.preview_seconds
+            preview = await draft_pdf(document.tenant_id, document.id, snapshot, seconds=seconds)
+            return _download(preview, "application/pdf", name)
         return _download(await stored_pdf(request.app.state.db, document), "application/pdf", name)
 
     @get("/{document_id:uuid}/facturx.xml", opt={"permission": None})

@@ -19,6 +19,7 @@ from modules.invoicing.errors import CreditExceedsInvoice, NotCreditable
 from modules.invoicing.events import INVOICE_PAID, InvoicePaid
 from modules.invoicing.models import Allocation, Document
 from modules.invoicing.services.documents import get_document
+from modules.invoicing.services.drafts import check_notes
 from modules.invoicing.services.issuing import issue_document
 from modules.invoicing.services.lines import LineData, adjustment_data, line_data, lines_of, write_lines
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
@@ -57,6 +58,7 @@ async def credit_invoice(
 
     The credit note settles the invoice's open balance; what exceeds it stays as the customer's credit.
     """
+    check_notes(reason, "reason")
     invoice = await get_document(session, invoice_id, for_update=True)  # concurrent credits queue here
     if invoice.kind != DocumentKind.INVOICE or invoice.state == DocumentState.DRAFT:
         raise NotCreditable()

@@ -37,10 +37,13 @@ from modules.invoicing.services.lines import (
     lines_of,
     write_lines,
 )
-from modules.invoicing.services.settings import get_settings, settings_found
+from modules.invoicing.services.settings import check_payment_terms, get_settings, settings_found
 from modules.invoicing.vocabulary import DocumentKind, DocumentState
 
-__all__ = ["Draft", "DraftInput", "create_draft", "delete_draft", "update_draft"]
+__all__ = ["MAX_NOTES", "Draft", "DraftInput", "check_notes", "create_draft", "delete_draft", "update_draft"]
+
+MAX_NOTES = 10_000
+"""Characters of a document's notes, as a recurring plan's: printed in one block on the PDF."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +130,6 @@ async def create_draft(
     tenant = await session.get_one(Tenant, session.info["tenant_id"])
     _check_shape(data, data.currency or tenant.currency)
     terms = data.payment_terms_days if data.payment_terms_days is not None else settings.payment_terms_days
-    if not 0 <= terms <= 365:
-        raise InvalidInput.field("payment_terms_days", "must be between 0 and 365")
     language = data.language or (customer.locale or tenant.locale or "en").split("_")[0]
     if language not in LANGUAGES:
         language = "en"
@@ -164,15 +165,27 @@ async def create_draft(
 
 
 def _check_typed(data: DraftInput) -> None:
-    """The notes, dates and language a person typed (``_text`` checks the references)."""
+    """The notes, dates, payment terms and language a person typed (``_text`` checks the references):
+    the same on create and on every change, so a draft cannot reach issue with a due date before its
+    issue date or one past the calendar."""
+    if data.payment_terms_days is not None:
+        check_payment_terms(data.payment_terms_days)
     if data.language is not None and data.language not in LANGUAGES:
         raise InvalidInput.field("language", f"must be one of {', '.join(LANGUAGES)}")
     if data.notes is not None:
-        check_text(data.notes, "notes", lines=True)
+        check_notes(data.notes)
     for name in ("issue_date", "due_date", "delivery_date"):
         value = getattr(data, name)
         if value is not None:
             check_date(value, name)
+
+
+def check_notes(notes: str, field: str = "notes") -> str:
+    """A document's notes: printable, of a length a PDF lays out in the time a preview is given."""
+    check_text(notes, field, lines=True)
+    if len(notes) > MAX_NOTES:
+        raise InvalidInput.field(field, f"must be at most {MAX_NOTES:,} characters")
+    return notes
 
 
 def _text(value: str | None, limit: int, field: str) -> str | None:

@@ -38,6 +38,7 @@ from modules.invoicing.services.totals import AdjustmentInput, LineInput, Totals
 
 __all__ = [
     "MAX_LINES",
+    "MAX_LINE_TEXT",
     "AdjustmentData",
     "AdjustmentLike",
     "AdjustmentRow",
@@ -59,6 +60,9 @@ __all__ = [
 ]
 
 MAX_LINES = 1000
+MAX_LINE_TEXT = 100_000
+"""Characters of line descriptions and exemption reasons in one document (about 30 printed pages):
+its PDF is laid out in the time a preview is given (see ``previews``)."""
 
 
 LineData = InvoiceLine
@@ -297,6 +301,10 @@ async def write_lines(
     """Replace the document's lines and adjustments and store its totals (``fresh``: it has none yet)."""
     if len(lines) > MAX_LINES:
         raise InvalidInput.field("lines", f"at most {MAX_LINES} lines per document")
+    if sum(len(line.description) + len(line.exemption_reason or "") for line in lines) > MAX_LINE_TEXT:
+        raise InvalidInput.field(
+            "lines", f"at most {MAX_LINE_TEXT:,} characters of text in a document's lines"
+        )
     totals = compute_totals(
         line_inputs(lines),
         adjustment_inputs(adjustments),

@@ -26,6 +26,7 @@ __all__ = [
     "SmtpIn",
     "apply_settings",
     "check_logo",
+    "check_payment_terms",
     "get_settings",
     "remove_logo",
     "set_logo",
@@ -191,7 +192,8 @@ def _reminder_days(days: list[int]) -> list[int]:
     return list(days)
 
 
-def _payment_terms(days: int) -> int:
+def check_payment_terms(days: int) -> int:
+    """Days to pay, 0 to 365: the tenant's default and every document's own terms."""
     if not 0 <= days <= 365:
         raise InvalidInput.field("payment_terms_days", "must be between 0 and 365")
     return days
@@ -232,7 +234,7 @@ def apply_settings(settings: InvoicingSettings, data: SettingsPatch) -> dict[str
             name, _pattern, value if value is not None else getattr(settings, name), name, per_year=per_year
         )
     if data.payment_terms_days is not None:
-        check("payment_terms_days", _payment_terms, data.payment_terms_days)
+        check("payment_terms_days", check_payment_terms, data.payment_terms_days)
     if data.reminder_days is not None:
         check("reminder_days", _reminder_days, data.reminder_days)
     if data.brand_colour is not None:
