@@ -3,6 +3,7 @@ handler will use; and the guard that denies every route to nobody unless it is m
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -29,6 +30,7 @@ from core.identity import (
 __all__ = ["SESSION_COOKIE", "AuthMiddleware", "requires_user"]
 
 SESSION_COOKIE = "coop_session"
+log = logging.getLogger("coopstack.auth")
 
 
 class AuthMiddleware:
@@ -115,18 +117,23 @@ class AuthMiddleware:
             await send_problem(send, 403, "read-only-token", "this API token may read, not change anything")
             return
         now = utcnow()
-        if user is not None and token_use_due(user, now=now):
-            if scope.get("method") in UNSAFE_METHODS:
-                await note_token_use(session, user, now=now)  # commits with the change it makes
-            else:
-                # A read commits nothing: its own short transaction (on SQLite a writer beside the
-                # request's reader, which WAL allows).
-                async with database_of(scope).transaction() as noting:
-                    await note_token_use(noting, user, now=now)
+        note_use = user is not None and token_use_due(user, now=now)
+        if note_use and user is not None and scope.get("method") in UNSAFE_METHODS:
+            await note_token_use(session, user, now=now)  # commits with the change it makes
+            note_use = False
         scope["user"] = user
         scope["auth"] = "token" if user and user.via_token else ("session" if user else None)
         scope[REQUEST_SESSION_KEY] = session  # type: ignore[literal-required]
         await self.app(scope, receive, send)
+        if note_use and user is not None:
+            # A read writes nothing on its own account: the use is noted once the answer has gone, in a
+            # transaction of its own, and a busy database (SQLite's write lock held elsewhere) only
+            # postpones it to a later request.
+            try:
+                async with database_of(scope).transaction() as noting:
+                    await note_token_use(noting, user, now=now)
+            except (DBAPIError, TimeoutError):
+                log.info("the use of API token %s was not noted this time", user.token_id)
 
 
 def _cookie(header: str, name: str) -> str | None:
