@@ -31,6 +31,7 @@ __all__ = [
     "MailError",
     "SmtpConfig",
     "build_message",
+    "display_name",
     "send",
     "smtp_config",
 ]
@@ -58,6 +59,8 @@ class SmtpConfig:
     tenant_rules: Settings | None = None
     """The install's settings when this is a tenant's own server, checked before each connection;
     None for the install's own server, which the operator chose."""
+    install_name: str = ""
+    """Set for the install's own server: mail sent for a tenant then says it comes "via" the install."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,15 @@ def smtp_config(settings: Settings, override: Mapping[str, Any] | None = None) -
         user=settings.smtp_user,
         password=settings.smtp_password,
         starttls=bool(settings.smtp_user),
+        install_name=settings.smtp_from_name,
     )
+
+
+def display_name(config: SmtpConfig, tenant_name: str) -> str:
+    """The From name of mail sent for a tenant: "<tenant> via <install>" from the install's address,
+    so that a tenant cannot pass its mail off as the install's own; the tenant's name alone from its
+    own server."""
+    return f"{tenant_name} via {config.install_name}" if config.install_name else tenant_name
 
 
 def _one_line(text: str) -> str:

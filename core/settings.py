@@ -97,10 +97,15 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "coopstack@localhost"
+    smtp_from_name: str = "Coopstack"
+    """The install's name in the From of mail sent for a tenant: "<tenant> via <this>"."""
     smtp_allowed_ports: frozenset[int] = SMTP_PORTS
     """The ports a tenant's own mail server may listen on."""
     smtp_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     """Addresses a tenant's own mail server may have although they are not on the public internet."""
+    mail_per_hour: int = 200
+    mail_per_day: int = 1000
+    """How many recipients one tenant may send mail to, per clock hour and per UTC day."""
     max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = 1200
     login_attempts_per_window: int = 10
@@ -137,8 +142,11 @@ class Settings:
             smtp_user=env.get("COOPSTACK_SMTP_USER", ""),
             smtp_password=env.get("COOPSTACK_SMTP_PASSWORD", ""),
             smtp_from=env.get("COOPSTACK_SMTP_FROM", "coopstack@localhost"),
+            smtp_from_name=env.get("COOPSTACK_SMTP_FROM_NAME", "Coopstack"),
             smtp_allowed_ports=_ports("COOPSTACK_SMTP_ALLOWED_PORTS", SMTP_PORTS),
             smtp_allowed_networks=_networks("COOPSTACK_SMTP_ALLOWED_NETWORKS"),
+            mail_per_hour=_int("COOPSTACK_MAIL_PER_HOUR", 200),
+            mail_per_day=_int("COOPSTACK_MAIL_PER_DAY", 1000),
             max_body_bytes=_int("COOPSTACK_MAX_BODY_BYTES", 1_048_576),
             rate_limit_per_minute=_int("COOPSTACK_RATE_LIMIT_PER_MINUTE", 1200),
             login_attempts_per_window=_int("COOPSTACK_LOGIN_ATTEMPTS", 10),

@@ -56,9 +56,11 @@ def test_the_operator_sets_ports_and_ranges_in_the_environment(monkeypatch: pyte
     assert Settings.from_env().smtp_allowed_networks == ()
     monkeypatch.setenv("COOPSTACK_SMTP_ALLOWED_PORTS", "25, 2525-2527")
     monkeypatch.setenv("COOPSTACK_SMTP_ALLOWED_NETWORKS", "10.0.5.0/24, fd12::/64")
+    monkeypatch.setenv("COOPSTACK_MAIL_PER_HOUR", "50")
     found = Settings.from_env()
     assert found.smtp_allowed_ports == {25, 2525, 2526, 2527}
     assert found.smtp_allowed_networks == (ip_network("10.0.5.0/24"), ip_network("fd12::/64"))
+    assert (found.mail_per_hour, found.mail_per_day) == (50, 1000)
     for name, value in (
         ("COOPSTACK_SMTP_ALLOWED_PORTS", "smtp"),
         ("COOPSTACK_SMTP_ALLOWED_PORTS", "0-70000"),

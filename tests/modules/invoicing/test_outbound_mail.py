@@ -1,6 +1,6 @@
-"""What a tenant can make the install send: only to mail servers on the public internet. Real local
-SMTP servers (aiosmtpd); the install's rules as an operator would set them, not the test suite's
-loopback allowance."""
+"""What a tenant can make the install send: only to mail servers on the public internet, within its
+quota, under the install's identity. Real local SMTP servers (aiosmtpd); the install's rules as an
+operator would set them, not the test suite's loopback allowance."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
 
 from core.app import create_app
 from core.db.engine import Database
 from core.mail import FAILED
+from core.models import Tenant
 from core.registry import ModuleRegistry
 from core.settings import SMTP_PORTS, Settings
 from modules.invoicing.services.settings import settings_for_change
-from tests.conftest import Coop
+from tests.conftest import Coop, World
 from tests.modules.invoicing.conftest import invoice_body, make_customer
 from tests.modules.invoicing.test_sending import Inbox, free_port
 
@@ -136,3 +138,62 @@ async def test_a_saved_mail_server_that_now_leads_inside_the_network_gets_no_con
         relayed = await send(client, shop, invoice, "accounts@grocers.example")
         assert relayed.status_code == 200, relayed.text
     assert len(inbox.envelopes) == 1
+
+
+async def test_mail_from_the_install_names_the_coop_via_the_install_and_replies_go_to_the_coop(
+    settings: Settings, registry: ModuleRegistry, shop: Coop, database: Database, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    async with database.transaction() as session:
+        await session.execute(update(Tenant).where(Tenant.id == shop.id).values(email="books@coop.example"))
+    operator = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_from": "mail@coopstack.example"}
+    async with install(settings, registry, **operator) as client:
+        invoice = await issued_invoice(client, shop)
+        answer = await send(client, shop, invoice, "accounts@grocers.example")
+        assert answer.status_code == 200, answer.text
+    message = inbox.messages()[0]
+    sender = message["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == (
+        f"Co-op {shop.slug} SCIC via Coopstack",
+        "mail@coopstack.example",
+    )
+    assert message["Reply-To"] == "books@coop.example"
+    assert inbox.envelopes[0].mail_from == "mail@coopstack.example"
+
+
+async def test_a_coop_over_its_hourly_mail_quota_is_told_when_to_retry_on_every_worker(
+    settings: Settings, registry: ModuleRegistry, world: World, shop: Coop, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    operator = {"smtp_host": "127.0.0.1", "smtp_port": port, "mail_per_hour": 3, "mail_per_day": 100}
+    async with install(settings, registry, **operator) as one, install(settings, registry, **operator) as two:
+        invoice = await issued_invoice(one, shop)
+        first = await send(one, shop, invoice, "a@grocers.example", "b@grocers.example")
+        assert first.status_code == 200, first.text
+        over = await send(two, shop, invoice, "c@grocers.example", "d@grocers.example")
+        assert over.status_code == 429, over.text
+        assert over.headers["content-type"].startswith("application/problem+json")
+        assert 1 <= int(over.headers["retry-after"]) <= 3600
+        assert len(inbox.envelopes) == 1
+        last = await send(two, shop, invoice, "c@grocers.example")
+        assert last.status_code == 200, last.text
+        assert (await send(one, shop, invoice, "e@grocers.example")).status_code == 429
+        other = await world.coop(modules=("invoicing",))  # its quota is its own
+        theirs = await send(one, other, await issued_invoice(one, other), "a@b.example", "c@d.example")
+        assert theirs.status_code == 200, theirs.text
+    assert len(inbox.envelopes) == 3
+
+
+async def test_a_coop_over_its_daily_mail_quota_waits_for_the_next_day(
+    settings: Settings, registry: ModuleRegistry, shop: Coop, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    operator = {"smtp_host": "127.0.0.1", "smtp_port": port, "mail_per_hour": 100, "mail_per_day": 2}
+    async with install(settings, registry, **operator) as client:
+        invoice = await issued_invoice(client, shop)
+        for to in ("a@grocers.example", "b@grocers.example"):
+            assert (await send(client, shop, invoice, to)).status_code == 200
+        over = await send(client, shop, invoice, "c@grocers.example")
+        assert over.status_code == 429, over.text
+        assert 1 <= int(over.headers["retry-after"]) <= 86400
+    assert len(inbox.envelopes) == 2

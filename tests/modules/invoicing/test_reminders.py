@@ -505,6 +505,23 @@ async def test_no_reminder_goes_to_a_mail_server_inside_the_hosting_network(
     assert await levels(database, coop, bill["id"]) == []
 
 
+async def test_reminders_count_against_the_coops_mail_quota(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bills = [await overdue_invoice(client, coop, buyer, days=9) for _ in range(3)]
+    sparing = replace(settings, mail_per_hour=2)
+    first = await run(database, sparing, coop)
+    assert len(first.sent) == 2 and len(smtp.inbox.messages) == 2
+    [held_back] = first.failed
+    assert "2 recipients per hour" in held_back.reason
+    assert {r.number for r in first.sent} | {held_back.number} == {b["number"] for b in bills}
+    assert await levels(database, coop, held_back.invoice_id) == []
+    assert await claims(database, coop, held_back.invoice_id) == []
+    later = await run(database, settings, coop)
+    assert [r.number for r in later.sent] == [held_back.number]
+
+
 async def test_the_command_sends_reminders_for_one_tenant_or_all(
     client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
 ) -> None:
