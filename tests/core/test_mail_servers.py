@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+from dataclasses import replace
 from ipaddress import ip_address, ip_network
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
+from core.mail import build_message, send, smtp_config
 from core.mail_servers import ServerRefused, is_reachable_address, safe_address
 from core.settings import SMTP_PORTS, Settings, SettingsError
 
@@ -70,3 +75,40 @@ def test_the_operator_sets_ports_and_ranges_in_the_environment(monkeypatch: pyte
         with pytest.raises(SettingsError):
             Settings.from_env()
         monkeypatch.delenv(name)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.recipients: list[list[str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+async def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name that answers a checked address first and an inside one next (DNS rebinding) is not
+    resolved a second time: the mail goes to the address that was checked."""
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1", "10.255.255.1"])
+
+    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "mail.rebind.test":
+            return real(next(answers, "10.255.255.1"), *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    rules = Settings(smtp_allowed_networks=(ip_network("127.0.0.0/8"),), smtp_allowed_ports=frozenset({port}))
+    config = smtp_config(rules, {"host": "mail.rebind.test", "port": port, "sender": "b@coop.example"})
+    message = build_message(sender=config.sender, to=["a@grocers.example"], subject="Hello", text="Hi")
+    try:
+        await send(replace(config, timeout=3), message)
+    finally:
+        server.stop()
+    assert inbox.recipients == [["a@grocers.example"]]
