@@ -2,12 +2,16 @@
 
 Sending is done by the standard library's ``smtplib`` in a worker thread, so the event loop never
 waits on the network. Callers record what they sent only after the server accepted it: a failed
-send leaves nothing recorded and can be retried.
+send leaves nothing recorded and can be retried. A tenant's server is checked before every connection
+(``core.mail_servers``); why a send failed goes to the server log, never to the user, who would
+otherwise read the banners and errors of whatever the install can reach.
 """
 
 from __future__ import annotations
 
+import logging
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +22,23 @@ from typing import Any
 import anyio
 
 from core.errors import DomainError
+from core.mail_servers import ServerRefused, safe_address
 from core.settings import Settings
 
-__all__ = ["Attachment", "MailError", "SmtpConfig", "build_message", "send", "smtp_config"]
+__all__ = [
+    "FAILED",
+    "Attachment",
+    "MailError",
+    "SmtpConfig",
+    "build_message",
+    "display_name",
+    "send",
+    "smtp_config",
+]
+
+log = logging.getLogger(__name__)
+
+FAILED = "the mail server could not be reached or refused the message"
 
 
 class MailError(DomainError):
@@ -38,6 +56,11 @@ class SmtpConfig:
     password: str = ""
     starttls: bool = False
     timeout: float = 20.0
+    tenant_rules: Settings | None = None
+    """The install's settings when this is a tenant's own server, checked before each connection;
+    None for the install's own server, which the operator chose."""
+    install_name: str = ""
+    """Set for the install's own server: mail sent for a tenant then says it comes "via" the install."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +80,7 @@ def smtp_config(settings: Settings, override: Mapping[str, Any] | None = None) -
             user=str(override.get("user") or ""),
             password=str(override.get("password") or ""),
             starttls=bool(override.get("starttls", False)),
+            tenant_rules=settings,
         )
     return SmtpConfig(
         host=settings.smtp_host,
@@ -65,7 +89,15 @@ def smtp_config(settings: Settings, override: Mapping[str, Any] | None = None) -
         user=settings.smtp_user,
         password=settings.smtp_password,
         starttls=bool(settings.smtp_user),
+        install_name=settings.smtp_from_name,
     )
+
+
+def display_name(config: SmtpConfig, tenant_name: str) -> str:
+    """The From name of mail sent for a tenant: "<tenant> via <install>" from the install's address,
+    so that a tenant cannot pass its mail off as the install's own; the tenant's name alone from its
+    own server."""
+    return f"{tenant_name} via {config.install_name}" if config.install_name else tenant_name
 
 
 def _one_line(text: str) -> str:
@@ -106,9 +138,31 @@ def build_message(
     return message
 
 
-def _deliver(config: SmtpConfig, message: EmailMessage) -> None:
-    with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as server:
-        if config.starttls:
+class _PinnedSMTP(smtplib.SMTP):
+    """SMTP to a fixed address: the host name stays the one TLS checks the certificate against."""
+
+    def __init__(self, address: str | None, host: str, port: int, timeout: float) -> None:
+        self._address = address
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        connected: socket.socket = super()._get_socket(self._address or host, port, timeout)  # type: ignore[misc]
+        return connected
+
+
+class _PinnedSMTPS(_PinnedSMTP, smtplib.SMTP_SSL):
+    """SMTP over TLS from the first byte (port 465), to a fixed address, the certificate verified."""
+
+    def __init__(self, address: str | None, host: str, port: int, timeout: float) -> None:
+        self._address = address
+        context = ssl.create_default_context()
+        smtplib.SMTP_SSL.__init__(self, host, port, timeout=timeout, context=context)
+
+
+def _deliver(config: SmtpConfig, address: str | None, message: EmailMessage) -> None:
+    kind = _PinnedSMTPS if config.port == 465 else _PinnedSMTP
+    with kind(address, config.host, config.port, config.timeout) as server:
+        if config.starttls and kind is _PinnedSMTP:
             server.starttls(context=ssl.create_default_context())
         if config.user:
             server.login(config.user, config.password)
@@ -116,10 +170,15 @@ def _deliver(config: SmtpConfig, message: EmailMessage) -> None:
 
 
 async def send(config: SmtpConfig, message: EmailMessage) -> None:
-    """Hand ``message`` to the SMTP server; ``MailError`` (502) when it cannot be delivered."""
+    """Hand ``message`` to the SMTP server; ``MailError`` (502) when it cannot be delivered.
+
+    A tenant's server is resolved and checked first, and the connection goes to the checked address.
+    """
     try:
-        await anyio.to_thread.run_sync(_deliver, config, message)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(
-            f"the mail server {config.host}:{config.port} did not take the message: {exc}"
-        ) from None
+        address = None
+        if config.tenant_rules is not None:
+            address = await safe_address(config.host, config.port, config.tenant_rules)
+        await anyio.to_thread.run_sync(_deliver, config, address, message)
+    except (OSError, smtplib.SMTPException, ServerRefused) as exc:
+        log.warning("mail to %s:%s not sent: %r", config.host, config.port, exc)
+        raise MailError(FAILED) from None

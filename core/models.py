@@ -27,6 +27,7 @@ __all__ = [
     "AuditEntry",
     "IdempotencyRecord",
     "JobRun",
+    "MailQuota",
     "Membership",
     "MembershipClass",
     "Party",
@@ -261,4 +262,15 @@ class RateCounter(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MailQuota(TenantScoped, Base):
+    """How many recipients a tenant's mail went to in one clock hour or UTC day (``core.mail_quota``)."""
+
+    __tablename__ = "mail_quota"
+
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """Hours (or days) since 1970-01-01 UTC."""
     count: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 DEMO_SECRET = "coopstack-demo-secret-change-me"  # noqa: S105 - the value production refuses
+SMTP_PORTS = frozenset({25, 465, 587})
 
-__all__ = ["DEMO_SECRET", "Settings", "SettingsError", "normalise_database_url"]
+__all__ = ["DEMO_SECRET", "SMTP_PORTS", "Settings", "SettingsError", "normalise_database_url"]
 
 
 class SettingsError(RuntimeError):
@@ -37,6 +39,34 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _ports(name: str, default: frozenset[int]) -> frozenset[int]:
+    """Ports and ranges, comma separated: ``25,465,587,2525`` or ``1-65535``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    ports: set[int] = set()
+    try:
+        for part in raw.split(","):
+            low, _, high = part.strip().partition("-")
+            ports.update(range(int(low), int(high or low) + 1))
+    except ValueError as exc:
+        raise SettingsError(
+            f"{name} must list ports or ranges like 25,465,587 or 1-65535, not {raw!r}"
+        ) from exc
+    if not ports or min(ports) < 1 or max(ports) > 65535:
+        raise SettingsError(f"{name} must list ports between 1 and 65535, not {raw!r}")
+    return frozenset(ports)
+
+
+def _networks(name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Address ranges, comma separated: ``10.0.5.0/24,fd12::/64``."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{name} must list address ranges like 10.0.5.0/24, not {raw!r}") from exc
 
 
 def _seconds(name: str, default: float) -> float:
@@ -69,6 +99,15 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "coopstack@localhost"
+    smtp_from_name: str = "Coopstack"
+    """The install's name in the From of mail sent for a tenant: "<tenant> via <this>"."""
+    smtp_allowed_ports: frozenset[int] = SMTP_PORTS
+    """The ports a tenant's own mail server may listen on."""
+    smtp_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
+    """Addresses a tenant's own mail server may have although they are not on the public internet."""
+    mail_per_hour: int = 200
+    mail_per_day: int = 1000
+    """How many recipients one tenant may send mail to, per clock hour and per UTC day."""
     max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = 1200
     login_attempts_per_window: int = 10
@@ -106,6 +145,11 @@ class Settings:
             smtp_user=env.get("COOPSTACK_SMTP_USER", ""),
             smtp_password=env.get("COOPSTACK_SMTP_PASSWORD", ""),
             smtp_from=env.get("COOPSTACK_SMTP_FROM", "coopstack@localhost"),
+            smtp_from_name=env.get("COOPSTACK_SMTP_FROM_NAME", "Coopstack"),
+            smtp_allowed_ports=_ports("COOPSTACK_SMTP_ALLOWED_PORTS", SMTP_PORTS),
+            smtp_allowed_networks=_networks("COOPSTACK_SMTP_ALLOWED_NETWORKS"),
+            mail_per_hour=_int("COOPSTACK_MAIL_PER_HOUR", 200),
+            mail_per_day=_int("COOPSTACK_MAIL_PER_DAY", 1000),
             max_body_bytes=_int("COOPSTACK_MAX_BODY_BYTES", 1_048_576),
             rate_limit_per_minute=_int("COOPSTACK_RATE_LIMIT_PER_MINUTE", 1200),
             login_attempts_per_window=_int("COOPSTACK_LOGIN_ATTEMPTS", 10),

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from pathlib import Path
 
 import httpx
@@ -85,6 +86,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         password_time_cost=1,
         password_memory_kib=1024,
         rate_limit_per_minute=100_000,
+        # The tests' mail servers (aiosmtpd) listen on loopback, on any free port.
+        smtp_allowed_networks=(ip_network("127.0.0.0/8"),),
+        smtp_allowed_ports=frozenset(range(1, 65536)),
         var_dir=tmp_path_factory.mktemp("var"),
     )
 

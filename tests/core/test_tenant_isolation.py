@@ -29,6 +29,7 @@ from core.db import migrate
 from core.db.base import Base, TenantScoped
 from core.db.engine import Database
 from core.db.tenancy import all_tenants
+from core.mail_quota import take_quota
 from core.models import Tenant
 from core.module import DailyJob, Module
 from core.registry import ModuleRegistry
@@ -103,6 +104,8 @@ async def fill(client: AsyncTestClient[Litestar], world: World, registry: Module
     assert membership.status_code == 201, membership.text
     # tenant_user and party_link: a member user acting for the party.
     await world.join(coop, "member", party_id=party_id)
+    # mail_quota: the count of the co-op's mail recipients.
+    await take_quota(world.database, Settings(), coop.id, 1)
     # Every module's tables, through the module contract: the demo co-op's legal details and member
     # businesses, each module's samples (``Module.demo``), then one run of each module's daily jobs.
     today = datetime.now(UTC).date()

@@ -25,11 +25,13 @@ class SettingsController(Controller):
         return settings_out(await get_settings(db))
 
     @patch("/", opt={"permission": "invoicing.settings"})
-    async def update(self, db: AsyncSession, ctx: TenantContext, data: SettingsPatch) -> dict[str, Any]:
+    async def update(
+        self, request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, data: SettingsPatch
+    ) -> dict[str, Any]:
         """Change settings (send what changes; ``smtp: null`` goes back to the install's mail server;
         an ``smtp`` without ``password`` keeps the stored one)."""
         settings = await invoicing_settings.update_settings(
-            db, data, tenant_id=ctx.tenant_id, actor_id=ctx.user_id
+            db, data, tenant_id=ctx.tenant_id, actor_id=ctx.user_id, install=request.app.state.settings
         )
         out = settings_out(settings)
         await db.commit()

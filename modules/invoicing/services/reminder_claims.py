@@ -20,7 +20,9 @@ from core import audit, mail
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.lookup import fetch
+from core.mail_quota import QuotaExceeded, take_quota
 from core.models import Party, Tenant
+from core.settings import Settings
 from modules.invoicing.models import Document, Reminder
 from modules.invoicing.services.files import stored_pdf
 from modules.invoicing.services.reminder_wording import reminder_message
@@ -168,11 +170,14 @@ async def send_reminder(
     config: mail.SmtpConfig,
     today: date,
     actor_id: uuid.UUID | None,
+    install: Settings | None = None,
 ) -> str | None:
     """Send one reminder: claim it, mail it with no transaction open, record it. Returns None once sent,
     ``HELD`` when another run is sending it, ``NOT_DUE`` when it no longer is (paid meanwhile, or sent).
 
-    Raises ``MailError`` when the server does not take it (and then the claim is released).
+    A claimed reminder counts against the tenant's mail quota (``install``'s limits) before it goes.
+    Raises ``MailError`` when the server does not take it, ``QuotaExceeded`` when the quota is used up
+    (and then the claim is released).
     """
     async with database.session(write=False, tenant_id=tenant_id) as reader:
         issued = await reader.get_one(Document, (tenant_id, due.invoice_id))
@@ -183,8 +188,10 @@ async def send_reminder(
     if isinstance(claim, str):
         return claim
     try:
+        if install is not None:
+            await take_quota(database, install, tenant_id, 1)
         await mail.send(config, claim.message)
-    except mail.MailError:
+    except (mail.MailError, QuotaExceeded):
         await _settle_claim(database, tenant_id, due, claim, sent=False, actor_id=actor_id)
         raise
     await _settle_claim(database, tenant_id, due, claim, sent=True, actor_id=actor_id)

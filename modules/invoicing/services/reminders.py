@@ -8,6 +8,8 @@ least as old as the gap between the two levels. Levels are never skipped and nev
 reminder row (primary key: invoice and level) is the claim on a level.
 
 The claim and the mail of one level are ``reminder_claims``'s; their wording is ``reminder_wording``'s.
+Each reminder counts against the tenant's mail quota (``core.mail_quota``); a run that meets it stops
+and reports the rest as failed, for the next run to send.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from core.db.engine import Database
 from core.db.lookup import fetch
 from core.db.tenancy import all_tenants
 from core.errors import InvalidInput
+from core.mail_quota import QuotaExceeded
 from core.models import Party, Tenant, TenantModule
 from core.settings import Settings
 from core.text import check_text
@@ -198,6 +201,7 @@ async def send_due_reminders(
     async with database.session(write=False, tenant_id=tenant_id) as session:
         candidates = await _candidates(session, days, today)
     failures = 0
+    quota_used_up = False
     for due in candidates:
         outcome = ReminderOutcome(str(due.invoice_id), due.number, due.level, due.email or "")
         if due.email is None:
@@ -206,10 +210,17 @@ async def send_due_reminders(
         if failures >= MAX_CONSECUTIVE_FAILURES:
             report.failed.append(_with(outcome, "not tried: the mail server failed repeatedly"))
             continue
+        if quota_used_up:
+            report.failed.append(_with(outcome, "not tried: the co-op's mail quota is used up"))
+            continue
         try:
             unsent = await send_reminder(
-                database, tenant_id, due, config=config, today=today, actor_id=actor_id
+                database, tenant_id, due, config=config, today=today, actor_id=actor_id, install=settings
             )
+        except QuotaExceeded as exc:
+            quota_used_up = True
+            report.failed.append(_with(outcome, exc.detail))
+            continue
         except mail.MailError as exc:
             failures += 1
             log.warning("reminder %s for %s not sent: %s", due.level, due.number, exc.detail)

@@ -2,10 +2,12 @@
 
 The attachment is the stored PDF (the one every download returns), so what the customer receives is
 byte for byte what the bookkeeper can download. The mail goes through the tenant's own SMTP server
-where its settings name one, else the install's. ``sent_at`` and the audit entry are written only after
-the server accepted the message: a failure (``MailError``, 502) leaves nothing recorded, so the
-bookkeeper can simply send again. No database transaction is open while the PDF is rendered or the
-mail server is talked to.
+where its settings name one, else the install's: then the mail says it comes from the tenant "via" the
+install, with the tenant's address as Reply-To. Every recipient counts against the tenant's sending
+quota (``core.mail_quota``), taken before the mail goes. ``sent_at`` and the audit entry are written
+only after the server accepted the message: a failure (``MailError``, 502) leaves nothing recorded,
+so the bookkeeper can simply send again (the quota keeps the attempt). No database transaction is open
+while the PDF is rendered or the mail server is talked to.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from core.db.base import utcnow
 from core.db.engine import Database
 from core.db.lookup import fetch
 from core.errors import InvalidInput
+from core.mail_quota import take_quota
 from core.models import Party, Tenant
 from core.settings import Settings
 from modules.invoicing.errors import DraftNotSent, QuoteNotSent
@@ -130,6 +133,7 @@ async def send_document(
             )
         recipients = (customer.email,)
     seller = tenant.legal_name or tenant.name
+    await take_quota(database, install, tenant_id, len(recipients))
     pdf = await stored_pdf(database, document)
     config = mail.smtp_config(install, override)
     subject, text = mail_text(document, seller=seller, message=message)
@@ -140,7 +144,7 @@ async def send_document(
         text=text,
         attachments=[mail.Attachment(f"{document.number}.pdf", pdf, "application/pdf")],
         reply_to=tenant.email or None,
-        sender_name=seller,
+        sender_name=mail.display_name(config, seller),
     )
     await mail.send(config, email)
     async with database.transaction(tenant_id=tenant_id) as session:

@@ -12,10 +12,11 @@ import msgspec
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, mail_servers
 from core.db.tenancy import all_tenants
 from core.errors import FieldError, InvalidInput
 from core.sequences import check_pattern
+from core.settings import Settings
 from modules.invoicing.models import InvoicingSettings
 from modules.invoicing.services import sending
 
@@ -211,11 +212,15 @@ def _footer(value: str) -> str:
     return value.strip()
 
 
-def apply_settings(settings: InvoicingSettings, data: SettingsPatch) -> dict[str, Any]:
+def apply_settings(
+    settings: InvoicingSettings, data: SettingsPatch, *, server_refusals: list[FieldError] | None = None
+) -> dict[str, Any]:
     """Check and apply a change of settings; returns what changed, for the audit log (no password).
 
     Every field is checked before anything changes: a refused change names each bad field (in the
-    order of the form) and leaves the settings as they were.
+    order of the form) and leaves the settings as they were. ``server_refusals`` are what
+    :func:`core.mail_servers.refusals` found wrong with the mail server (it resolves names, so it runs
+    before, with no transaction waiting on the network).
     """
     before = settings_out(settings)
     per_year = settings.number_per_year if data.number_per_year is None else data.number_per_year
@@ -246,6 +251,7 @@ def apply_settings(settings: InvoicingSettings, data: SettingsPatch) -> dict[str
             values["smtp"] = {}
         else:
             check("smtp", _smtp, data.smtp, dict(settings.smtp or {}))
+            errors.extend(server_refusals or [])
     if errors:
         raise InvalidInput(
             "; ".join(f"{error['field']}: {error['message']}" for error in errors), errors=errors
@@ -256,11 +262,24 @@ def apply_settings(settings: InvoicingSettings, data: SettingsPatch) -> dict[str
 
 
 async def update_settings(
-    session: AsyncSession, data: SettingsPatch, *, tenant_id: uuid.UUID, actor_id: uuid.UUID | None
+    session: AsyncSession,
+    data: SettingsPatch,
+    *,
+    tenant_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    install: Settings | None = None,
 ) -> InvoicingSettings:
-    """Change the settings (see :func:`apply_settings`) and record the change in the audit log."""
+    """Change the settings (see :func:`apply_settings`) and record the change in the audit log.
+
+    A mail server must be one the install may reach for a tenant (``core.mail_servers``, checked
+    against ``install``, the install's settings; their defaults when not given).
+    """
+    refused: list[FieldError] = []
+    if isinstance(data.smtp, SmtpIn):
+        rules = install or Settings()
+        refused = await mail_servers.refusals(data.smtp.host.strip(), data.smtp.port, rules)
     settings = await settings_for_change(session)
-    changes = apply_settings(settings, data)
+    changes = apply_settings(settings, data, server_refusals=refused)
     await audit.record(
         session,
         actor_id=actor_id,

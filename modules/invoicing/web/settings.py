@@ -130,7 +130,9 @@ async def save_settings(
     errors: dict[str, str] = {}
     data = _patch_of(form, errors)
     try:
-        await invoicing_settings.update_settings(db, data, tenant_id=ctx.tenant_id, actor_id=ctx.user_id)
+        await invoicing_settings.update_settings(
+            db, data, tenant_id=ctx.tenant_id, actor_id=ctx.user_id, install=request.app.state.settings
+        )
     except InvalidInput as exc:
         errors = {**field_errors(exc), **errors}
     if errors:

@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -245,7 +246,7 @@ async def test_a_failed_mail_records_nothing_and_the_next_run_sends_it(
     failed = await run(database, settings, coop)
     assert failed.sent == []
     assert [(r.number, r.level) for r in failed.failed] == [(bill["number"], 1)]
-    assert "did not take the message" in failed.failed[0].reason
+    assert failed.failed[0].reason == "the mail server could not be reached or refused the message"
     assert await levels(database, coop, bill["id"]) == []
     assert await claims(database, coop, bill["id"]) == []
     smtp.start()
@@ -488,12 +489,49 @@ async def test_the_api_runs_reminders_for_bookkeepers_only(
     assert len(smtp.inbox.messages) == 1
 
 
+async def test_no_reminder_goes_to_a_mail_server_inside_the_hosting_network(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    """The co-op's server (on loopback here) is refused at every connection by an install that allows
+    tenants no private ranges, whatever was stored before."""
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bill = await overdue_invoice(client, coop, buyer, days=9)
+    operator = replace(settings, smtp_allowed_networks=(), smtp_allowed_ports=frozenset({smtp.port}))
+    refused = await run(database, operator, coop)
+    assert [(r.number, r.reason) for r in refused.failed] == [
+        (bill["number"], "the mail server could not be reached or refused the message")
+    ]
+    assert smtp.inbox.messages == []
+    assert await levels(database, coop, bill["id"]) == []
+
+
+async def test_reminders_count_against_the_coops_mail_quota(
+    client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
+) -> None:
+    buyer = await customer(client, coop, email="ap@slow-payer.test")
+    bills = [await overdue_invoice(client, coop, buyer, days=9) for _ in range(3)]
+    sparing = replace(settings, mail_per_hour=2)
+    first = await run(database, sparing, coop)
+    assert len(first.sent) == 2 and len(smtp.inbox.messages) == 2
+    [held_back] = first.failed
+    assert "2 recipients per hour" in held_back.reason
+    assert {r.number for r in first.sent} | {held_back.number} == {b["number"] for b in bills}
+    assert await levels(database, coop, held_back.invoice_id) == []
+    assert await claims(database, coop, held_back.invoice_id) == []
+    later = await run(database, settings, coop)
+    assert [r.number for r in later.sent] == [held_back.number]
+
+
 async def test_the_command_sends_reminders_for_one_tenant_or_all(
     client: Client, coop: Coop, database: Database, settings: Settings, smtp: MailServer
 ) -> None:
     buyer = await customer(client, coop, email="ap@slow-payer.test")
     bill = await overdue_invoice(client, coop, buyer, days=25)
-    env = {"COOPSTACK_DATABASE_URL": settings.database_url}
+    env = {
+        "COOPSTACK_DATABASE_URL": settings.database_url,
+        "COOPSTACK_SMTP_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "COOPSTACK_SMTP_ALLOWED_PORTS": "1-65535",
+    }
     runner = CliRunner()
 
     def invoke(*args: str) -> Any:

@@ -188,6 +188,8 @@ async def test_a_stopped_mail_server_gives_502_and_records_nothing(
     answer = await client.post(f"{shop.api}/invoices/{invoice['id']}/send", headers=shop.owner.headers)
     assert answer.status_code == 502, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
+    # What the server said (or that nothing listens there) is for the server log, not for the user.
+    assert answer.json()["detail"] == "the mail server could not be reached or refused the message"
     shown = (await client.get(f"{shop.api}/invoices/{invoice['id']}", headers=shop.owner.headers)).json()
     assert shown["sent_at"] is None
 
