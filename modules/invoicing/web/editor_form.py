@@ -16,6 +16,7 @@ from core.money import plain_number
 from core.tenants import check_currency
 from core.web.shell import field_errors
 from modules.invoicing.models import Document
+from modules.invoicing.services.default_vat import VatDefault
 from modules.invoicing.services.drafts import DraftInput
 from modules.invoicing.services.languages import LANGUAGES
 from modules.invoicing.services.line_checks import validate_lines
@@ -86,16 +87,18 @@ class LiveTotals:
     row_count: int
 
 
-def blank_line(previous: dict[str, str] | None = None) -> dict[str, str]:
-    """An empty row; it takes the VAT rate and category of the row above, the usual case."""
+def blank_line(previous: dict[str, str] | None = None, default: VatDefault | None = None) -> dict[str, str]:
+    """An empty row; it takes the VAT rate and category of the row above, the usual case, and the
+    first row the co-op's default VAT (its settings)."""
+    category, rate = (default.category, default.rate_text) if default else ("S", "")
     return {
         "description": "",
         "quantity": "1",
         "unit": "C62",
         "unit_price": "",
         "discount": "",
-        "vat_category": (previous or {}).get("vat_category", "S"),
-        "vat_rate": (previous or {}).get("vat_rate", ""),
+        "vat_category": (previous or {}).get("vat_category", category),
+        "vat_rate": (previous or {}).get("vat_rate", rate),
         "exemption_reason": "",
     }
 
@@ -291,11 +294,11 @@ def draft_input(form: EditorForm) -> tuple[DraftInput | None, dict[str, str]]:
     )
 
 
-def apply_op(form: EditorForm) -> bool:
+def apply_op(form: EditorForm, default: VatDefault | None = None) -> bool:
     """Add or remove a row as asked ("add", "remove:<row>"); whether the form asked for one."""
     op = form.op
     if op == "add":
-        form.lines.append(blank_line(form.lines[-1] if form.lines else None))
+        form.lines.append(blank_line(form.lines[-1] if form.lines else None, default))
         return True
     if op.startswith("remove:"):
         try:
