@@ -1,18 +1,104 @@
-"""The editor as a bookkeeper types into it: new lines start with the co-op's VAT, and a reduced rate is
-called one."""
+"""The editor as a bookkeeper types into it: a discount is an amount or a percentage, new lines start
+with the co-op's VAT, and a reduced rate is called one."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
+import pytest
+
+from core.errors import InvalidInput
+from modules.invoicing.services.discounts import line_discount
 from modules.invoicing.services.languages import category_name
 from modules.invoicing.services.vat_categories import vat_label
 from tests.conftest import Coop, World
+from tests.modules.invoicing.conftest import make_customer
 from tests.modules.invoicing.test_pages import Client, bookkeeper, htmx, line_fields
 from tests.pages import log_in, submit, text_of
 
 DASH = "\N{EN DASH}"
+
+
+def with_discount(fields: dict[str, str], row: int, discount: str) -> dict[str, str]:
+    return {**fields, f"lines[{row}].discount": discount}
+
+
+def error_beside(page: str, field: str) -> str | None:
+    """The message shown beside a field of the editor (None: the field is fine)."""
+    found = re.search(
+        rf'<p class="field-error" id="f-{re.escape(field)}-error"( hidden)?[^>]*>([^<]*)</p>', page
+    )
+    assert found, f"no error slot beside {field}"
+    return None if found[1] else found[2]
+
+
+async def test_a_discount_is_an_amount_or_a_percentage_of_the_line(
+    client: Client, world: World, shop: Coop
+) -> None:
+    await bookkeeper(client, world, shop)
+    url = f"/t/{shop.slug}/invoices/totals"
+    boxes = line_fields(("Boxes", "2", "10.00", "20"))
+    for typed in ("10%", "10 %", "2.00", "2,00"):
+        answer = await htmx(client, url, with_discount(boxes, 0, typed))
+        assert 'data-amount="21.60"' in answer.text, typed  # (20.00 - 2.00) * 1.2
+        assert ">18.00<" in answer.text, typed
+
+    # 3 x 3.33 = 9.99; 12.5 % of it is 1.24875, a line allowance of 1.25 (half-up to the cent).
+    odd = await htmx(client, url, with_discount(line_fields(("Jam", "3", "3.33", "20")), 0, "12,5%"))
+    assert ">8.74<" in odd.text
+
+
+async def test_a_discount_that_cannot_be_read_is_named_beside_it_and_the_totals_say_so(
+    client: Client, world: World, shop: Coop
+) -> None:
+    await bookkeeper(client, world, shop)
+    url = f"/t/{shop.slug}/invoices/totals"
+    two = line_fields(("Boxes", "2", "10.00", "20"), ("Jam", "1", "5.00", "20"))
+
+    answer = await htmx(client, url, with_discount(two, 0, "ten%"))
+    assert answer.status_code == 200
+    beside = error_beside(answer.text, "lines[0].discount")
+    assert beside and "10.00 or 10%" in beside
+    assert error_beside(answer.text, "lines[0].vat_rate") is None
+    assert "vat rate" not in text_of(answer)
+    assert "The totals leave out line 1 until it is corrected." in text_of(answer)
+    assert 'data-amount="6.00"' in answer.text  # line 2 still counts
+
+    too_much = await htmx(client, url, with_discount(two, 1, "120%"))
+    assert "between 0% and 100%" in (error_beside(too_much.text, "lines[1].discount") or "")
+
+
+async def test_a_percentage_discount_is_saved_as_its_amount(client: Client, world: World, shop: Coop) -> None:
+    customer = await make_customer(client, shop)
+    await bookkeeper(client, world, shop)
+    fields = with_discount(line_fields(("Boxes", "2", "10.00", "20"), customer_id=customer["id"]), 0, "10%")
+    saved = await submit(client, f"/t/{shop.slug}/invoices/new", fields)
+    assert saved.status_code == 303, saved.text
+    document_id = saved.headers["location"].rsplit("/", 1)[1]
+    api = (await client.get(f"{shop.api}/invoices/{document_id}", headers=shop.owner.headers)).json()
+    assert Decimal(api["lines"][0]["discount"]) == Decimal("2.00") and api["total_gross"] == "21.60"
+
+    refused = await submit(client, f"/t/{shop.slug}/invoices/new", with_discount(fields, 0, "10 percent"))
+    assert refused.status_code == 422
+    assert "Line 1, discount" in refused.text and "vat rate" not in refused.text
+
+
+def test_a_percentage_discount_is_rounded_half_up_to_the_documents_decimals() -> None:
+    def discount(text: str, quantity: str, price: str, places: int = 2) -> Decimal:
+        return line_discount(
+            text, quantity=Decimal(quantity), unit_price=Decimal(price), places=places, field="d"
+        )
+
+    assert discount("10%", "2", "10") == Decimal("2.00")
+    assert discount("12.5%", "3", "3.33") == Decimal("1.25")
+    assert discount("10%", "-2", "10") == Decimal("2.00")  # a size, like an amount discount
+    assert discount("15%", "1", "333", places=0) == Decimal("50")
+    assert discount("3.00", "1", "10") == Decimal("3.00")
+    with pytest.raises(InvalidInput):
+        discount("101%", "1", "10")
+    with pytest.raises(InvalidInput):
+        discount("abc", "1", "10")
 
 
 async def test_new_lines_start_with_the_coops_default_vat(client: Client, world: World, shop: Coop) -> None:
