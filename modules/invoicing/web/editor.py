@@ -59,7 +59,7 @@ async def _editor(
     default = await vat_default(db)
     if not form.lines:
         form.lines.append(blank_line(None, default))
-    errors = errors or {}
+    errors = errors or ({**live.errors} if form.op == "recalculate" else {})
     context: dict[str, Any] = {
         "form": form.values,
         "lines": form.lines,

@@ -314,8 +314,11 @@ def draft_input(form: EditorForm) -> tuple[DraftInput | None, dict[str, str]]:
 
 
 def apply_op(form: EditorForm, default: VatDefault | None = None) -> bool:
-    """Add or remove a row as asked ("add", "remove:<row>"); whether the form asked for one."""
+    """Add or remove a row as asked ("add", "remove:<row>"), or recalculate ("recalculate": the
+    form's default button, what Enter does without JavaScript); whether the form asked for one."""
     op = form.op
+    if op == "recalculate":
+        return True
     if op == "add":
         form.lines.append(blank_line(form.lines[-1] if form.lines else None, default))
         return True

@@ -1,5 +1,5 @@
-"""The editor as a bookkeeper types into it: a discount is an amount or a percentage, new lines start
-with the co-op's VAT, and a reduced rate is called one."""
+"""The editor as a bookkeeper types into it: Enter never removes a line, a discount is an amount or a
+percentage, new lines start with the co-op's VAT, and a reduced rate is called one."""
 
 from __future__ import annotations
 
@@ -31,6 +31,30 @@ def error_beside(page: str, field: str) -> str | None:
     )
     assert found, f"no error slot beside {field}"
     return None if found[1] else found[2]
+
+
+async def test_enter_in_a_field_presses_a_harmless_default_button(
+    client: Client, world: World, shop: Coop
+) -> None:
+    """Enter submits a form with its first submit button: in the editor that is "Recalculate", which
+    shows the form again with its totals, never "Remove line 1"."""
+    await bookkeeper(client, world, shop)
+    editor = (await client.get(f"/t/{shop.slug}/invoices/new")).text
+    form = editor[editor.index('<form id="invoice-form"') :]
+    first_button = re.search(r"<button\b[^>]*>", form)
+    assert first_button and 'value="recalculate"' in first_button[0], first_button
+
+    two = line_fields(("Boxes", "2", "10.00", "20"), ("Jam", "1", "5.00", "20"))
+    again = await submit(client, f"/t/{shop.slug}/invoices/new", {**two, "op": "recalculate"})
+    assert again.status_code == 200
+    assert 'value="Boxes"' in again.text and 'value="Jam"' in again.text
+    assert 'data-amount="30.00"' in again.text
+    assert "No invoices yet" in (await client.get(f"/t/{shop.slug}/invoices")).text
+
+    unreadable = await submit(
+        client, f"/t/{shop.slug}/invoices/new", {**with_discount(two, 1, "ten"), "op": "recalculate"}
+    )
+    assert "10.00 or 10%" in (error_beside(unreadable.text, "lines[1].discount") or "")
 
 
 async def test_a_discount_is_an_amount_or_a_percentage_of_the_line(
