@@ -18,7 +18,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/coop db upgrade
-	$(BIN)/coop demo
+	$(BIN)/coop demo --host $(HOST) --port $(PORT)
 	$(BIN)/coop serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

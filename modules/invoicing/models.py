@@ -75,6 +75,10 @@ class InvoicingSettings(TenantScoped, Base):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_type: Mapped[str | None] = mapped_column(String(40))
     smtp: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    default_vat_category: Mapped[str] = mapped_column(String(2), default="S")
+    """The VAT category a new line starts with."""
+    default_vat_rate: Mapped[Decimal | None] = mapped_column(Amount())
+    """The VAT rate a new line starts with; None: the standard rate of the co-op's country."""
 
 
 class Document(TenantScoped, Base):

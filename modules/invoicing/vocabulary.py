@@ -18,6 +18,7 @@ __all__ = [
     "METHODS",
     "METHOD_LABELS",
     "OPEN_STATES",
+    "REDUCED_RATE_LABEL",
     "STATES",
     "STATE_LABELS",
     "VAT_CATEGORIES",
@@ -196,13 +197,15 @@ class VatCategory(StrEnum):
 
 _VAT_LABELS = {
     VatCategory.STANDARD: "Standard rate",
-    VatCategory.ZERO: "Zero rated goods",
+    VatCategory.ZERO: "Zero rate",
     VatCategory.EXEMPT: "Exempt from VAT",
-    VatCategory.REVERSE_CHARGE: "VAT reverse charge",
-    VatCategory.INTRA_COMMUNITY: "Intra-community supply (VAT exempt)",
-    VatCategory.EXPORT: "Export outside the EU (free export item)",
-    VatCategory.OUTSIDE_SCOPE: "Services outside scope of tax",
+    VatCategory.REVERSE_CHARGE: "Reverse charge",
+    VatCategory.INTRA_COMMUNITY: "Intra-community supply",
+    VatCategory.EXPORT: "Export outside the EU",
+    VatCategory.OUTSIDE_SCOPE: "Outside the scope of VAT",
 }
+REDUCED_RATE_LABEL = "Reduced rate"
+"""Category S below the standard rate of the seller's country (see ``vat_categories.vat_label``)."""
 
 
 STATES: tuple[str, ...] = tuple(DocumentState)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -105,6 +107,19 @@ def test_the_demo_seed_can_run_twice(env: dict[str, str]) -> None:
     second = run(env, "demo")
     assert "demo@coopstack.test" in first and first == second
     assert run(env, "tenant", "list").count("demo") == 1
+
+
+def test_make_run_prints_the_address_it_serves_the_demo_on(env: dict[str, str]) -> None:
+    run(env, "db", "upgrade")
+    assert "ready at http://127.0.0.1:8123/" in run(env, "demo", "--port", "8123")
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).parents[2]
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    demo_line = next(line for line in plan.splitlines() if "coop demo" in line)
+    assert "--port 8123" in demo_line
 
 
 def test_db_prune_reports_what_it_forgot(env: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ English word on a French invoice.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
@@ -19,6 +20,7 @@ from types import MappingProxyType
 from babel import Locale
 
 from core.i18n import SOURCE_LANGUAGE, MessageCatalogs
+from modules.invoicing.services.vat_categories import is_reduced_rate
 
 __all__ = [
     "CATALOGS",
@@ -62,8 +64,13 @@ def labels_for(language: str | None) -> Mapping[str, str]:
     return _labels(language_of(language))
 
 
-def category_name(category: str, language: str | None) -> str:
-    """The VAT category (EN 16931 BT-118 code) as a customer reads it."""
+def category_name(
+    category: str, language: str | None, *, rate: Decimal | None = None, country: str | None = None
+) -> str:
+    """The VAT category (EN 16931 BT-118 code) as a customer reads it; given the rate and the seller's
+    country, a category S rate below the country's standard rate is named a reduced rate."""
+    if rate is not None and is_reduced_rate(category, rate, country):
+        return _categories(language_of(language))["reduced"]
     return _categories(language_of(language)).get(category, category)
 
 
@@ -138,6 +145,7 @@ def _categories(language: str) -> Mapping[str, str]:
     return MappingProxyType(
         {
             "S": gettext("Standard rate"),
+            "reduced": gettext("Reduced rate"),
             "Z": gettext("Zero rated"),
             "E": gettext("Exempt from VAT"),
             "AE": gettext("Reverse charge"),

@@ -33,6 +33,8 @@ from core.money import parse_amount
 from core.text import check_texts
 from modules.invoicing.models import Adjustment, Document, Line
 from modules.invoicing.public import InvoiceLine
+from modules.invoicing.services.discounts import line_discount
+from modules.invoicing.services.rounding import document_places
 from modules.invoicing.services.snapshots import LineSnapshot
 from modules.invoicing.services.totals import AdjustmentInput, LineInput, Totals, compute_totals
 
@@ -73,8 +75,9 @@ AdjustmentData = AdjustmentInput
 """A draft's allowance or charge: exactly what the calculation takes of it, so one shape serves both."""
 
 
-def parse_line(raw: dict[str, Any], index: int) -> LineData:
-    """A line from API or form data; amounts are decimal strings."""
+def parse_line(raw: dict[str, Any], index: int, *, currency: str | None = None) -> LineData:
+    """A line from API or form data; amounts are decimal strings. The discount is an amount or a
+    percentage ("10%"), which becomes its amount by ``line_discount`` in ``currency``'s decimals."""
     field = f"lines[{index}]"
     description = str(raw.get("description") or "").strip()
     if not description:
@@ -84,14 +87,22 @@ def parse_line(raw: dict[str, Any], index: int) -> LineData:
     check_texts(raw, f"{field}.", lines=("description",))
     if raw.get("vat_rate") in (None, ""):
         raise InvalidInput.field(f"{field}.vat_rate", "is required (0 for zero-rated or exempt lines)")
+    quantity = parse_amount(raw.get("quantity", "1"), field=f"{field}.quantity", places=4)
+    unit_price = parse_amount(raw.get("unit_price", ""), field=f"{field}.unit_price", places=4)
     return LineData(
         description=description,
-        quantity=parse_amount(raw.get("quantity", "1"), field=f"{field}.quantity", places=4),
-        unit_price=parse_amount(raw.get("unit_price", ""), field=f"{field}.unit_price", places=4),
+        quantity=quantity,
+        unit_price=unit_price,
         vat_rate=parse_amount(raw["vat_rate"], field=f"{field}.vat_rate", places=2),
         vat_category=str(raw.get("vat_category") or "S").upper(),
         unit=str(raw.get("unit") or "C62").upper()[:8],
-        discount=parse_amount(raw.get("discount") or "0", field=f"{field}.discount", places=4),
+        discount=line_discount(
+            raw.get("discount") or "0",
+            quantity=quantity,
+            unit_price=unit_price,
+            places=document_places(currency) if currency else 2,
+            field=f"{field}.discount",
+        ),
         exemption_reason=(str(raw["exemption_reason"]).strip() or None)
         if raw.get("exemption_reason")
         else None,

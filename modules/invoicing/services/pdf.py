@@ -224,7 +224,9 @@ def invoice_context(snapshot: InvoiceSnapshot) -> dict[str, Any]:
     stated_reasons = {(line.vat_category, line.vat_rate) for line in snapshot.lines if line.exemption_reason}
     breakdown = [
         {
-            "category": category_name(group.category, language),
+            "category": category_name(
+                group.category, language, rate=group.rate, country=snapshot.seller.address.country
+            ),
             "reason": exemption_reason(group) if (group.category, group.rate) in stated_reasons else None,
             "rate": fmt.rate(group.rate) if group.category != "O" else "\N{EN DASH}",
             "taxable": fmt.money(group.taxable),

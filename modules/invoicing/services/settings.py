@@ -15,10 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, mail_servers
 from core.db.tenancy import all_tenants
 from core.errors import FieldError, InvalidInput
+from core.money import plain_number
 from core.sequences import check_pattern
 from core.settings import Settings
 from modules.invoicing.models import InvoicingSettings
 from modules.invoicing.services import sending
+from modules.invoicing.services.default_vat import VatDefault, check_default_vat, seller_country
+from modules.invoicing.services.vat_categories import STANDARD_RATES
 
 __all__ = [
     "LOGO_TYPES",
@@ -35,6 +38,7 @@ __all__ = [
     "settings_found",
     "settings_out",
     "update_settings",
+    "vat_default",
 ]
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -63,6 +67,9 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
     footer: str | None = None
     smtp: SmtpIn | msgspec.UnsetType | None = msgspec.UNSET
     """``null`` goes back to the install's mail server."""
+    default_vat_category: str | None = None
+    default_vat_rate: str | msgspec.UnsetType | None = msgspec.UNSET
+    """A decimal string; ``null`` goes back to the standard rate of the co-op's country."""
 
 
 _SETTINGS = "invoicing.settings"
@@ -144,6 +151,10 @@ def settings_out(settings: InvoicingSettings) -> dict[str, Any]:
         "reminder_days": list(settings.reminder_days or []),
         "brand_colour": settings.brand_colour,
         "footer": settings.footer,
+        "default_vat_category": settings.default_vat_category,
+        "default_vat_rate": None
+        if settings.default_vat_rate is None
+        else plain_number(settings.default_vat_rate),
         "logo_type": settings.logo_type if settings.logo else None,
         "smtp": {
             "host": smtp.get("host"),
@@ -246,6 +257,15 @@ def apply_settings(
         check("brand_colour", _colour, data.brand_colour)
     if data.footer is not None:
         check("footer", _footer, data.footer)
+    if data.default_vat_category is not None or data.default_vat_rate is not msgspec.UNSET:
+        category = data.default_vat_category or settings.default_vat_category
+        rate = data.default_vat_rate
+        if rate is msgspec.UNSET:
+            rate = None if settings.default_vat_rate is None else plain_number(settings.default_vat_rate)
+        try:
+            values["default_vat_category"], values["default_vat_rate"] = check_default_vat(category, rate)
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
     if data.smtp is not msgspec.UNSET:
         if data.smtp is None:
             values["smtp"] = {}
@@ -259,6 +279,16 @@ def apply_settings(
     for name, value in values.items():
         setattr(settings, name, value)
     return audit.diff(before, settings_out(settings))
+
+
+async def vat_default(session: AsyncSession) -> VatDefault:
+    """What a new line starts with: the co-op's default category and rate, the rate being the standard
+    rate of its country until one is set."""
+    settings = await get_settings(session)
+    rate = settings.default_vat_rate
+    if rate is None and settings.default_vat_category == "S":
+        rate = STANDARD_RATES.get(await seller_country(session) or "")
+    return VatDefault(settings.default_vat_category, rate)
 
 
 async def update_settings(

@@ -26,7 +26,7 @@ from modules.invoicing.services.drafts import create_draft, update_draft
 from modules.invoicing.services.languages import LANGUAGES, language_names
 from modules.invoicing.services.lines import lines_of
 from modules.invoicing.services.search import customers
-from modules.invoicing.services.settings import get_settings
+from modules.invoicing.services.settings import get_settings, vat_default
 from modules.invoicing.web.editor_form import (
     EditorForm,
     apply_op,
@@ -56,9 +56,10 @@ async def _editor(
     focus_row: int | None = None,
 ) -> Response[Any]:
     live = live_totals(form, ctx.currency)
+    default = await vat_default(db)
     if not form.lines:
-        form.lines.append(blank_line())
-    errors = errors or {}
+        form.lines.append(blank_line(None, default))
+    errors = errors or ({**live.errors} if form.op == "recalculate" else {})
     context: dict[str, Any] = {
         "form": form.values,
         "lines": form.lines,
@@ -81,7 +82,7 @@ async def _save(
     request: Request[Any, Any, Any], db: AsyncSession, ctx: TenantContext, document_id: uuid.UUID | None
 ) -> Response[Any]:
     form = await read_editor(request)
-    if apply_op(form):
+    if apply_op(form, await vat_default(db)):
         focus = len(form.lines) - 1 if form.op == "add" else None
         return await _editor(request, db, ctx, form, document_id=document_id, focus_row=focus)
     data, errors = draft_input(form)
@@ -123,7 +124,7 @@ async def _default_form(db: AsyncSession, ctx: TenantContext, customer: str | No
         "language": language if language in LANGUAGES else "en",
         "customer_id": customer or "",
     }
-    return EditorForm(values=values, lines=[blank_line()])
+    return EditorForm(values=values, lines=[blank_line(None, await vat_default(db))])
 
 
 @get("/invoices/new", opt={"permission": "invoicing.manage"})
@@ -192,7 +193,7 @@ async def editor_lines(
 ) -> Response[Any]:
     """The lines with one added or removed (a fragment; nothing is saved)."""
     form = await read_editor(request)
-    apply_op(form)
+    apply_op(form, await vat_default(db))
     focus = len(form.lines) - 1 if form.op == "add" else None
     return await _editor(
         request, db, ctx, form, document_id=None, fragment="invoicing/_editor_lines.html", focus_row=focus

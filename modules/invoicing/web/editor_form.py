@@ -16,6 +16,7 @@ from core.money import plain_number
 from core.tenants import check_currency
 from core.web.shell import field_errors
 from modules.invoicing.models import Document
+from modules.invoicing.services.default_vat import VatDefault
 from modules.invoicing.services.drafts import DraftInput
 from modules.invoicing.services.languages import LANGUAGES
 from modules.invoicing.services.line_checks import validate_lines
@@ -84,18 +85,22 @@ class LiveTotals:
     """Each computed row's net amount, by its row number in the form."""
     messages: list[str]
     row_count: int
+    errors: dict[str, str] = field(default_factory=dict)
+    """What stops each line being counted, by the field's name (shown beside the field)."""
 
 
-def blank_line(previous: dict[str, str] | None = None) -> dict[str, str]:
-    """An empty row; it takes the VAT rate and category of the row above, the usual case."""
+def blank_line(previous: dict[str, str] | None = None, default: VatDefault | None = None) -> dict[str, str]:
+    """An empty row; it takes the VAT rate and category of the row above, the usual case, and the
+    first row the co-op's default VAT (its settings)."""
+    category, rate = (default.category, default.rate_text) if default else ("S", "")
     return {
         "description": "",
         "quantity": "1",
         "unit": "C62",
         "unit_price": "",
         "discount": "",
-        "vat_category": (previous or {}).get("vat_category", "S"),
-        "vat_rate": (previous or {}).get("vat_rate", ""),
+        "vat_category": (previous or {}).get("vat_category", category),
+        "vat_rate": (previous or {}).get("vat_rate", rate),
         "exemption_reason": "",
     }
 
@@ -132,6 +137,13 @@ def _number(raw: str) -> str:
     return text
 
 
+def _discount(raw: str) -> str:
+    """A discount as typed, read like any number but keeping its percent sign: ``10 %`` is ``10%``,
+    ``7,5%`` is ``7.5%``, ``10,00`` is ``10.00``."""
+    text = raw.replace("\u00a0", "").replace(" ", "")
+    return _number(text) + "%" if text.endswith("%") else _number(text)
+
+
 def parse_rows(
     rows: list[dict[str, str]], currency: str | None
 ) -> tuple[list[LineData], list[int], dict[str, str]]:
@@ -150,10 +162,11 @@ def parse_rows(
         if missing or not row.get("description"):
             continue
         raw: dict[str, Any] = {**row}
-        for name in ("quantity", "unit_price", "vat_rate", "discount"):
+        for name in ("quantity", "unit_price", "vat_rate"):
             raw[name] = _number(row.get(name, ""))
+        raw["discount"] = _discount(row.get("discount", ""))
         try:
-            lines.append(parse_line(raw, index))
+            lines.append(parse_line(raw, index, currency=currency))
         except InvalidInput as exc:
             errors.update(field_errors(exc))
             continue
@@ -210,6 +223,14 @@ def live_totals(form: EditorForm, fallback_currency: str) -> LiveTotals:
     adjustments, adjustment_errors = parse_adjustments(form.adjustments)
     errors.update(adjustment_errors)
     messages += [f"{label(name)}: {message}" for name, message in errors.items()]
+    left_out = sorted({int(m[1]) + 1 for name in errors if (m := re.match(r"^lines\[(\d+)\]", name))})
+    if left_out:
+        which = ", ".join(str(n) for n in left_out)
+        messages.append(
+            f"The totals leave out line {which} until it is corrected."
+            if len(left_out) == 1
+            else f"The totals leave out lines {which} until they are corrected."
+        )
     totals = None
     try:
         totals = compute_totals(
@@ -226,6 +247,7 @@ def live_totals(form: EditorForm, fallback_currency: str) -> LiveTotals:
         nets={index: str(net) for index, net in nets.items()},
         messages=messages,
         row_count=len(form.lines),
+        errors=errors,
     )
 
 
@@ -291,11 +313,14 @@ def draft_input(form: EditorForm) -> tuple[DraftInput | None, dict[str, str]]:
     )
 
 
-def apply_op(form: EditorForm) -> bool:
-    """Add or remove a row as asked ("add", "remove:<row>"); whether the form asked for one."""
+def apply_op(form: EditorForm, default: VatDefault | None = None) -> bool:
+    """Add or remove a row as asked ("add", "remove:<row>"), or recalculate ("recalculate": the
+    form's default button, what Enter does without JavaScript); whether the form asked for one."""
     op = form.op
+    if op == "recalculate":
+        return True
     if op == "add":
-        form.lines.append(blank_line(form.lines[-1] if form.lines else None))
+        form.lines.append(blank_line(form.lines[-1] if form.lines else None, default))
         return True
     if op.startswith("remove:"):
         try:

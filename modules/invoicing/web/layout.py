@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.money import amount_text, format_money, plain_number
 from core.tenants import TenantContext
 from core.web.shell import render
+from modules.invoicing.services.default_vat import seller_country
 from modules.invoicing.services.documents import is_overdue
 from modules.invoicing.services.rounding import document_places
+from modules.invoicing.services.vat_categories import vat_label
 from modules.invoicing.vocabulary import KIND_LABELS, STATE_LABELS, VAT_CATEGORIES
 
 __all__ = ["UNITS", "page", "parse_date"]
@@ -56,9 +58,20 @@ async def page(
 ) -> Response[Any]:
     """Render an invoicing page in the shell with the helpers its templates use."""
     locale = (ctx.locale or "en").split("_")[0]
+    country = await seller_country(db)
 
     def money(value: Decimal | None, currency: str) -> str:
         return "—" if value is None else format_money(value, currency, locale)
+
+    def vat_name(category: str, rate: Decimal | str | None = None) -> str:
+        """The category's label by its rate in the co-op's country ("Reduced rate" for 5.5 in France)."""
+        try:
+            known = None if rate in (None, "") else Decimal(str(rate).replace(",", ".").rstrip("% "))
+        except ArithmeticError:
+            known = None
+        if known is not None and not known.is_finite():
+            known = None
+        return vat_label(category, known, country)
 
     return await render(
         request,
@@ -73,6 +86,7 @@ async def page(
         state_labels=STATE_LABELS,
         kind_labels=KIND_LABELS,
         vat_categories=VAT_CATEGORIES,
+        vat_label=vat_name,
         units=UNITS,
         today=ctx.today(),
         is_overdue=is_overdue,

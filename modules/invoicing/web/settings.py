@@ -1,5 +1,6 @@
-"""The invoicing settings page: numbering, payment terms, reminder days, branding (colour, footer,
-logo) and the co-op's own mail server. The same rules as the API apply (one service checks both)."""
+"""The invoicing settings page: numbering, payment terms, reminder days, the VAT new lines start with,
+branding (colour, footer, logo) and the co-op's own mail server. The same rules as the API apply (one
+service checks both)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def _form_of(shown: dict[str, Any]) -> dict[str, str]:
         "reminder_days": ", ".join(str(day) for day in shown["reminder_days"]),
         "brand_colour": shown["brand_colour"] or "",
         "footer": shown["footer"] or "",
+        "default_vat_category": shown["default_vat_category"],
+        "default_vat_rate": shown["default_vat_rate"] or "",
         "smtp.host": smtp.get("host") or "",
         "smtp.port": str(smtp.get("port") or 587),
         "smtp.sender": smtp.get("sender") or "",
@@ -85,6 +88,8 @@ def _patch_of(form: dict[str, str], errors: dict[str, str]) -> SettingsPatch:
         brand_colour=form.get("brand_colour", ""),
         footer=form.get("footer", ""),
         smtp=smtp,
+        default_vat_category=form.get("default_vat_category") or "S",
+        default_vat_rate=form.get("default_vat_rate", "").replace(",", ".").removesuffix("%").strip() or None,
     )
 
 
@@ -110,6 +115,7 @@ async def _settings_page(
         errors=errors or {},
         logo_errors=logo_errors or {},
         max_logo_kb=MAX_LOGO // 1024,
+        country_rate=await invoicing_settings.vat_default(db) if not shown["default_vat_rate"] else None,
     )
 
 

@@ -221,12 +221,14 @@ async def test_the_editor_shows_each_problem_beside_its_field_with_422(
     assert answer.status_code == 422
     assert "There is a problem" in answer.text
     assert "Customer: choose a customer" in answer.text
-    assert "Line 1, unit price" in answer.text and 'id="f-lines[0].unit_price-error"' in answer.text
+    assert "Line 1, unit price" in answer.text
+    assert re.search(r'id="f-lines\[0\]\.unit_price-error">[^<]*not a decimal number<', answer.text)
     assert "is not a date" in answer.text
     assert 'value="ten"' in answer.text  # what was typed comes back
 
     rate = await submit(client, url, line_fields(("Boxes", "1", "10", "0"), customer_id=customer["id"]))
-    assert rate.status_code == 422 and 'id="f-lines[0].vat_rate-error"' in rate.text
+    assert rate.status_code == 422
+    assert re.search(r'id="f-lines\[0\]\.vat_rate-error">[^<]*rate above 0', rate.text)
 
     unknown = await submit(
         client, url, line_fields(("Boxes", "1", "10", "20"), customer_id=str(uuid.uuid4()))

@@ -119,7 +119,7 @@ async def test_the_vat_and_revenue_pages_show_the_invoice(client: Client, world:
     assert vat.status_code == 200, vat.text
     text = text_of(vat)
     assert f"{month} EUR S {DASH} Standard rate 20% €20.00 €4.00 1" in text
-    assert f"{month} EUR S {DASH} Standard rate 5.5% €8.00 €0.44 1" in text
+    assert f"{month} EUR S {DASH} Reduced rate 5.5% €8.00 €0.44 1" in text
     assert "Download CSV" in text and "format=csv" in vat.text
 
     revenue = text_of(await client.get(f"/t/{shop.slug}/reports/revenue"))
