@@ -1,0 +1,117 @@
+"""Every page each of the demo co-op's people can reach, on a phone and on a laptop: the owner, the
+bookkeeper and the member log in, follow every link of every page they are shown (same origin, GET only,
+bounded) and find no page that scrolls sideways at 390 px or at 1366 px, and no link that leads to an
+error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+from core.demo import DEMO_PASSWORD, USERS
+from tests.e2e.serving import CHROMIUM, CHROMIUM_ARGS, demo_server, need_chromium
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (390, 1366)
+MOST_PAGES = 250
+"""Per person: far more than the demo co-op's pages, so the walk ends by running out of links."""
+NOT_WALKED = ("/static/", "/schema")
+"""Assets, and the API reference (another application's page, drawn from a CDN)."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh install with the demo co-op, served by ``coop serve``; yields its URL."""
+    need_chromium()
+    with demo_server(tmp_path_factory.mktemp("e2e-layout")) as base_url:
+        yield base_url
+
+
+@dataclass
+class Walk:
+    """What one person's walk found."""
+
+    pages: list[str] = field(default_factory=list)
+    overflowing: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+
+
+def overflow(page: Any) -> int:
+    """How many CSS pixels the page is wider than the window (0: nothing to scroll sideways)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def links(page: Any) -> list[tuple[str, bool]]:
+    """Every link of the page: its absolute address, and whether it is a download."""
+    found = page.eval_on_selector_all(
+        "a[href]", "links => links.map(a => [a.href, a.hasAttribute('download')])"
+    )
+    return [(str(href), bool(download)) for href, download in found]
+
+
+def walk(page: Any, server: str, start: str) -> Walk:
+    """Follow the links from ``start``, measuring each page at every width."""
+    origin = urlsplit(server).netloc
+    result = Walk()
+    queue: list[tuple[str, str, bool]] = [(start, "the start", False)]
+    seen = {start}
+    while queue and len(result.pages) < MOST_PAGES:
+        url, linked_from, is_download = queue.pop(0)
+        path = urlsplit(url).path
+        if is_download or path.startswith("/api/"):
+            status = page.request.get(url).status
+            if status >= 400:
+                result.broken.append(f"{url} (linked from {linked_from}) answered {status}")
+            continue
+        response = page.goto(url)
+        status = response.status if response is not None else 0
+        if status >= 400:
+            result.broken.append(f"{url} (linked from {linked_from}) answered {status}")
+            continue
+        result.pages.append(url)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            if (extra := overflow(page)) > 0:
+                result.overflowing.append(f"{url} at {width} px: {extra} px too wide")
+        for href, download in links(page):
+            target = urldefrag(href).url
+            parts = urlsplit(target)
+            if parts.netloc != origin or parts.path.startswith(NOT_WALKED) or target in seen:
+                continue
+            seen.add(target)
+            queue.append((target, url, download))
+    return result
+
+
+@pytest.mark.parametrize(("email", "role"), [(email, role) for email, _, role in USERS])
+def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop_and_no_link_is_broken(
+    server: str, email: str, role: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900})
+            page.set_default_timeout(15_000)
+            page.goto(f"{server}/login")
+            page.get_by_label("E-mail").fill(email)
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+            result = walk(page, server, page.url)
+        finally:
+            browser.close()
+
+    assert len(result.pages) > 3, f"the {role} reached only {result.pages}"
+    assert len(result.pages) < MOST_PAGES, f"the {role}'s walk never ended: {result.pages[-5:]}"
+    assert not result.broken, f"broken links for the {role}:\n" + "\n".join(result.broken)
+    assert not result.overflowing, f"pages that scroll sideways for the {role}:\n" + "\n".join(
+        result.overflowing
+    )
