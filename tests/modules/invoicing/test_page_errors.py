@@ -1,0 +1,116 @@
+"""Where an invoice's page says what went wrong: beside the form that caused it (the page comes back
+scrolled to that form), as an alert screen readers announce; each field's problem beside the field; and
+the top of the page only for what the actions there caused."""
+
+from __future__ import annotations
+
+import socket
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import Coop, World
+from tests.modules.invoicing.conftest import invoice_body, make_customer
+from tests.pages import alerts, log_in, submit
+
+Client = AsyncTestClient[Litestar]
+
+
+async def issued_invoice(client: Client, world: World, coop: Coop) -> str:
+    """The page of an issued invoice (€24.00), with a bookkeeper logged in."""
+    customer = await make_customer(client, coop)
+    answer = await client.post(
+        f"{coop.api}/invoices", json=invoice_body(customer["id"]), headers=coop.owner.headers
+    )
+    assert answer.status_code == 201, answer.text
+    invoice_id = answer.json()["id"]
+    answer = await client.post(f"{coop.api}/invoices/{invoice_id}/issue", headers=coop.owner.headers)
+    assert answer.status_code == 200, answer.text
+    await log_in(client, await world.join(coop, "bookkeeper"))
+    return f"/t/{coop.slug}/invoices/{invoice_id}"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_refused_mail_is_announced_beside_the_send_form(
+    client: Client, world: World, shop: Coop
+) -> None:
+    smtp = {"host": "127.0.0.1", "port": closed_port(), "sender": "billing@coop.example", "starttls": False}
+    settings = f"{shop.api}/invoicing/settings"
+    answer = await client.patch(settings, json={"smtp": smtp}, headers=shop.owner.headers)
+    assert answer.status_code == 200, answer.text
+    url = await issued_invoice(client, world, shop)
+
+    refused = await submit(client, f"{url}/send", {"to": "books@grocers.example"})
+
+    assert refused.status_code == 502
+    [(where, said)] = alerts(refused)
+    assert where == "send" and "did not take the message" in said
+
+
+async def test_a_wrong_address_is_announced_in_the_send_form_and_named_at_its_field(
+    client: Client, world: World, shop: Coop
+) -> None:
+    url = await issued_invoice(client, world, shop)
+
+    refused = await submit(client, f"{url}/send", {"to": "not an address"})
+
+    assert refused.status_code == 422
+    assert [where for where, _ in alerts(refused)] == ["send"]
+    assert 'aria-describedby="s-to-hint s-to-error" aria-invalid="true"' in refused.text
+    assert "is not an e-mail address" in refused.text
+
+
+async def test_a_payment_not_recorded_is_announced_beside_its_form_and_each_field_says_why(
+    client: Client, world: World, shop: Coop
+) -> None:
+    url = await issued_invoice(client, world, shop)
+
+    refused = await submit(client, f"{url}/payments", {"amount": "lots", "date": "", "method": "cash"})
+
+    assert refused.status_code == 422
+    assert alerts(refused) == [("record-payment", "The payment was not recorded.")]
+    assert 'id="p-amount-error"' in refused.text and 'aria-describedby="p-amount-error"' in refused.text
+    assert 'id="p-date-error"' in refused.text
+
+
+async def test_a_partial_credit_not_issued_is_announced_in_its_open_form_with_each_problem(
+    client: Client, world: World, shop: Coop
+) -> None:
+    url = await issued_invoice(client, world, shop)
+
+    refused = await submit(client, f"{url}/credit-part", {"reason": ""})
+
+    assert refused.status_code == 422
+    [(where, said)] = alerts(refused)
+    assert where == "credit-part" and said.startswith("The credit note was not issued.")
+    assert "Reason: say why the invoice is credited" in said
+    assert '<details id="credit-part" open>' in refused.text
+
+
+async def test_an_error_whose_form_is_not_on_the_page_is_announced_at_the_top(
+    client: Client, world: World, shop: Coop
+) -> None:
+    url = await issued_invoice(client, world, shop)
+    credited = await submit(client, f"{url}/credit", {"reason": "Returned"})
+    assert credited.status_code == 303, credited.text
+
+    refused = await submit(client, f"{url}/reminders", {"paused": "true", "reason": "settled"})
+
+    [(where, said)] = alerts(refused)
+    assert where == "" and said
+
+
+async def test_a_notice_after_an_action_is_a_status_message(client: Client, world: World, shop: Coop) -> None:
+    url = await issued_invoice(client, world, shop)
+
+    paid = await submit(client, f"{url}/payments", {"amount": "4.00", "date": "2026-01-05", "method": "cash"})
+    assert paid.status_code == 303, paid.text
+    page = await client.get(paid.headers["location"])
+
+    assert '<div class="notice" role="status">The payment is recorded.</div>' in page.text
+    assert alerts(page) == []
