@@ -114,3 +114,32 @@ async def test_a_notice_after_an_action_is_a_status_message(client: Client, worl
 
     assert '<div class="notice" role="status">The payment is recorded.</div>' in page.text
     assert alerts(page) == []
+
+
+async def test_each_filter_of_the_list_that_cannot_be_read_says_so_at_its_field(
+    client: Client, world: World, shop: Coop
+) -> None:
+    await issued_invoice(client, world, shop)
+
+    page = await client.get(f"/t/{shop.slug}/invoices?state=lost&kind=letter&customer=nobody&date_to=someday")
+
+    for name in ("state", "kind", "customer", "date_to"):
+        assert f'aria-invalid="true" aria-describedby="f-{name}-error"' in page.text, name
+        assert f'<p class="field-error" id="f-{name}-error">' in page.text, name
+
+
+async def test_a_logo_not_saved_is_announced_in_the_logo_section(
+    client: Client, world: World, shop: Coop
+) -> None:
+    await log_in(client, shop.owner)
+    await client.get("/login")
+
+    refused = await client.post(
+        f"/t/{shop.slug}/invoicing/settings/logo",
+        data={"_csrf_token": client.cookies["csrftoken"]},
+        files={"logo": ("logo.txt", b"not a picture", "text/plain")},
+    )
+
+    assert refused.status_code == 422
+    [(where, said)] = alerts(refused)
+    assert where == "logo" and said.startswith("The logo was not saved.")
