@@ -5,6 +5,7 @@ error."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,23 +89,28 @@ def walk(page: Any, server: str, start: str) -> Walk:
     return result
 
 
+def log_in(page: Any, server: str, email: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
 @pytest.mark.parametrize(("email", "role"), [(email, role) for email, _, role in USERS])
 def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop_and_no_link_is_broken(
     server: str, email: str, role: str
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900})
             page.set_default_timeout(15_000)
-            page.goto(f"{server}/login")
-            page.get_by_label("E-mail").fill(email)
-            page.get_by_label("Password").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("button", name="Log out")).to_be_visible()
-
+            log_in(page, server, email)
             result = walk(page, server, page.url)
         finally:
             browser.close()
@@ -115,3 +121,31 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_laptop_and_no_link_is_broken(
     assert not result.overflowing, f"pages that scroll sideways for the {role}:\n" + "\n".join(
         result.overflowing
     )
+
+
+def test_on_a_phone_an_invoice_is_a_stack_of_named_values_and_still_a_table_to_a_screen_reader(
+    server: str,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    owner = USERS[0][0]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900})
+            page.set_default_timeout(15_000)
+            log_in(page, server, owner)
+            page.goto(f"{server}/t/demo/invoices")
+
+            row = (
+                page.get_by_role("row").filter(has=page.get_by_role("link", name=re.compile(r"^INV-"))).first
+            )
+            customer, total = row.locator("td[data-label=Customer]"), row.locator("td[data-label=Total]")
+            customer_box, total_box = customer.bounding_box(), total.bounding_box()
+            assert customer_box is not None and total_box is not None
+            assert total_box["y"] > customer_box["y"] and total_box["x"] == customer_box["x"]
+            assert "Total" in total.evaluate("cell => getComputedStyle(cell, '::before').content")
+            expect(total).to_have_accessible_name(re.compile(r"^€[\d,]+\.\d\d$"))
+            expect(page.get_by_role("columnheader", name="Total")).to_have_count(1)
+        finally:
+            browser.close()
