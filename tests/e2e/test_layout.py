@@ -149,3 +149,34 @@ def test_on_a_phone_an_invoice_is_a_stack_of_named_values_and_still_a_table_to_a
             expect(page.get_by_role("columnheader", name="Total")).to_have_count(1)
         finally:
             browser.close()
+
+
+def test_a_co_op_owed_millions_sees_its_dashboard_figures_fit_a_phone(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    owner = USERS[0][0]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900})
+            page.set_default_timeout(15_000)
+            log_in(page, server, owner)
+            page.goto(f"{server}/t/demo/invoices/new")
+            page.get_by_role("combobox", name="Customer").select_option(label="Green Grocers SCOP (FR)")
+            page.get_by_label("Line 1 description").fill("Warehouse")
+            page.get_by_label("Line 1 quantity").fill("1")
+            page.get_by_label("Line 1 unit price").fill("1234567")
+            page.get_by_label("Line 1 VAT rate in percent").fill("20")
+            page.get_by_role("button", name="Save draft").click()
+            page.get_by_role("button", name="Issue").click()
+            expect(page.get_by_role("status")).to_contain_text("Issued as")
+
+            page.goto(f"{server}/t/demo/")
+            expect(page.get_by_text(re.compile(r"€1,\d{3},\d{3}\.\d\d")).first).to_be_visible()
+            cut_off = page.locator(".stats dd").evaluate_all(
+                "figures => figures.filter(dd => dd.scrollWidth > dd.clientWidth).map(dd => dd.textContent)"
+            )
+            assert not cut_off, f"figures wider than their box at {WIDTHS[0]} px: {cut_off}"
+            assert overflow(page) <= 0, f"the dashboard is {overflow(page)} px too wide at {WIDTHS[0]} px"
+        finally:
+            browser.close()
