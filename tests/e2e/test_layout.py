@@ -181,3 +181,30 @@ def test_a_co_op_owed_millions_sees_its_dashboard_figures_fit_a_phone(server: st
             assert overflow(page) <= 0, f"the dashboard is {overflow(page)} px too wide at {WIDTHS[0]} px"
         finally:
             browser.close()
+
+
+def test_a_long_unbroken_name_wraps_instead_of_widening_the_page(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    name = "nightlyaccountingexport@ledger.bookkeepingpartners.example"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900})
+            page.set_default_timeout(15_000)
+            log_in(page, server, USERS[0][0])
+            page.goto(f"{server}/account/tokens")
+            page.get_by_label("Name").fill(name)
+            page.get_by_role("button", name="Create token").click()
+            expect(page.get_by_role("heading", name="Token created")).to_be_visible()
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 900})
+                assert overflow(page) <= 0, f"the new token's page scrolls sideways at {width} px"
+
+            page.goto(f"{server}/account/tokens")
+            expect(page.get_by_role("rowheader", name=name)).to_be_visible()
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 900})
+                assert overflow(page) <= 0, f"the list of tokens scrolls sideways at {width} px"
+        finally:
+            browser.close()
