@@ -56,3 +56,18 @@ async def test_a_membership_change_refused_is_announced_in_the_membership_sectio
     assert again.status_code == 409
     [(where, said)] = alerts(again)
     assert where == "membership" and "cannot become suspended" in said
+
+
+async def test_a_token_not_created_is_announced_in_the_new_token_form_which_the_page_returns_to(
+    client: Client, world: World
+) -> None:
+    coop = await world.coop()
+    await log_in(client, coop.owner)
+    form = await client.get("/account/tokens")
+    assert 'action="/account/tokens#new-token"' in form.text
+
+    refused = await submit(client, "/account/tokens", {"name": ""})
+
+    assert refused.status_code == 422
+    [(where, said)] = alerts(refused)
+    assert where == "new-token" and "Name" in said
