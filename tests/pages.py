@@ -1,5 +1,5 @@
-"""Driving the server-rendered pages the way a browser does: forms with their CSRF token, a login, and
-a page's visible text."""
+"""Driving the server-rendered pages the way a browser does: forms with their CSRF token, a login, a
+page's visible text, and where its alerts stand."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import re
 import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from lxml import html
 
 from tests.conftest import Person
 
-__all__ = ["log_in", "submit", "text_of"]
+__all__ = ["alerts", "log_in", "submit", "text_of"]
 
 Client = AsyncTestClient[Litestar]
 
@@ -32,3 +33,13 @@ async def log_in(client: Client, person: Person) -> None:
 def text_of(answer: httpx.Response) -> str:
     """The page's visible text, roughly: tags dropped, whitespace squeezed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text))
+
+
+def alerts(answer: httpx.Response) -> list[tuple[str, str]]:
+    """The page's alerts (``role="alert"``, announced by screen readers), each as the id of the nearest
+    section or disclosure around it that has one (``""`` when none: the top of the page) and its text."""
+    found = []
+    for alert in html.fromstring(answer.text).xpath('//*[@role="alert"]'):
+        around = alert.xpath("ancestor::*[self::section or self::details][@id][1]/@id")
+        found.append((str(around[0]) if around else "", " ".join(alert.text_content().split())))
+    return found

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core.registry import ModuleRegistry
+from core.web import TEMPLATES
 from tests.conftest import World
 from tests.pages import log_in
 
@@ -38,3 +42,16 @@ async def test_the_api_docs_are_not_held_to_the_pages_policy(client: Client) -> 
     docs = await client.get("/schema")
     assert docs.status_code == 200
     assert "content-security-policy" not in docs.headers
+
+
+def test_no_template_carries_an_inline_script_or_handler(registry: ModuleRegistry) -> None:
+    """The policy forbids them, so a browser would silently ignore one (a confirmation never asked)."""
+    directories = [TEMPLATES, *(module.templates for module in registry if module.templates is not None)]
+    inline = re.compile(r"<script(?![^>]*\bsrc=)|\son[a-z]+\s*=", re.IGNORECASE)
+    found = [
+        f"{path}: {match.group(0)}"
+        for directory in directories
+        for path in sorted(directory.rglob("*.html"))
+        for match in inline.finditer(path.read_text())
+    ]
+    assert found == []

@@ -20,3 +20,16 @@ document.addEventListener("keydown", function (event) {
     if (typeof next.select === "function" && next.tagName === "INPUT") next.select();
   }
 });
+
+// A form marked data-confirm="question" asks before it is sent (deleting a draft, crediting a whole
+// invoice). Inline handlers are not allowed by the pages' Content-Security-Policy, hence here.
+document.addEventListener("submit", function (event) {
+  var question = event.target.dataset && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
+// A field marked data-select-on-focus selects its whole text when focused (a secret to copy).
+document.addEventListener("focusin", function (event) {
+  var field = event.target;
+  if (field.dataset && "selectOnFocus" in field.dataset && typeof field.select === "function") field.select();
+});

@@ -36,7 +36,7 @@ async def credit_in_full(
             db, document_id, None, today=ctx.today(), reason=reason, actor_id=ctx.user_id
         )
     except DomainError as exc:
-        return await refused(request, db, ctx, document_id, exc)
+        return await refused(request, db, ctx, document_id, exc, at="credit")
     credit_id, number = credit.id, credit.number
     await db.commit()
     return redirect(request, f"/t/{ctx.slug}/invoices/{credit_id}", notice=f"Credit note {number} issued.")
@@ -80,7 +80,7 @@ async def credit_in_part(
             errors = {"lines" if k.startswith("lines") else k: v for k, v in field_errors(exc).items()}
             errors = errors or {"lines": exc.detail}
         except DomainError as exc:
-            return await refused(request, db, ctx, document_id, exc, credit_form=form)
+            return await refused(request, db, ctx, document_id, exc, at="credit-part", credit_form=form)
         else:
             credit_id, number = credit.id, credit.number
             await db.commit()
@@ -93,7 +93,8 @@ async def credit_in_part(
         ctx,
         document_id,
         status=422,
-        error="The credit note was not issued; see below.",
+        error="The credit note was not issued.",
+        error_at="credit-part",
         credit_form=form,
         credit_errors=errors,
     )

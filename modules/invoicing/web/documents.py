@@ -58,6 +58,7 @@ async def document_page(
     *,
     status: int = 200,
     error: str | None = None,
+    error_at: str | None = None,
     errors: dict[str, str] | None = None,
     payment_form: dict[str, str] | None = None,
     send_form: dict[str, str] | None = None,
@@ -67,7 +68,8 @@ async def document_page(
     reminder_form: dict[str, str] | None = None,
     reminder_errors: dict[str, str] | None = None,
 ) -> Response[Any]:
-    """An invoice or credit note's page, with what went wrong in the last action if anything did."""
+    """An invoice or credit note's page, with what went wrong in the last action if anything did: shown
+    in the section ``error_at`` names (the form that caused it), else above the actions."""
     document = await access.readable_document(
         db, document_id, permissions=ctx.permissions, party_ids=ctx.party_ids
     )
@@ -97,6 +99,7 @@ async def document_page(
         staff=staff,
         api=api,
         error=error,
+        error_at=error_at,
         errors=errors or {},
         payment_form=payment_form or {"date": ctx.today().isoformat(), "method": "bank_transfer"},
         methods=METHOD_LABELS,
@@ -119,10 +122,12 @@ async def refused(
     document_id: uuid.UUID,
     exc: DomainError,
     *,
+    at: str | None = None,
     payment_form: dict[str, str] | None = None,
     credit_form: dict[str, str] | None = None,
 ) -> Response[Any]:
-    """The document's page again with why an action on it was refused; what the action wrote is undone."""
+    """The document's page again with why an action on it was refused, beside the form ``at`` names (else
+    above the actions); what the action wrote is undone."""
     await db.rollback()
     return await document_page(
         request,
@@ -131,6 +136,7 @@ async def refused(
         document_id,
         status=exc.status,
         error=exc.detail,
+        error_at=at,
         payment_form=payment_form,
         credit_form=credit_form,
     )
@@ -181,7 +187,7 @@ async def pause_or_resume_reminders(
             request, db, ctx, document_id, status=422, reminder_form=form, reminder_errors=field_errors(exc)
         )
     except DomainError as exc:
-        return await refused(request, db, ctx, document_id, exc)
+        return await refused(request, db, ctx, document_id, exc, at="reminders")
     await db.commit()
     notice = (
         "Reminders are paused for this invoice." if paused else "Reminders go out again for this invoice."
@@ -237,7 +243,7 @@ async def record_payment(
             await db.rollback()
             errors = {("date" if k == "received_on" else k): v for k, v in field_errors(exc).items()}
         except DomainError as exc:
-            return await refused(request, db, ctx, document_id, exc, payment_form=form)
+            return await refused(request, db, ctx, document_id, exc, at="record-payment", payment_form=form)
         else:
             await db.commit()
             return redirect(
@@ -250,7 +256,8 @@ async def record_payment(
         document_id,
         status=422,
         errors=errors,
-        error="The payment was not recorded; see below.",
+        error="The payment was not recorded.",
+        error_at="record-payment",
         payment_form=form,
     )
 
@@ -278,11 +285,26 @@ async def send_invoice(
     except InvalidInput as exc:
         errors = {("to" if k.startswith("to") else k): v for k, v in field_errors(exc).items()}
         return await document_page(
-            request, db, ctx, document_id, status=422, error=exc.detail, send_errors=errors, send_form=form
+            request,
+            db,
+            ctx,
+            document_id,
+            status=422,
+            error=exc.detail,
+            error_at="send",
+            send_errors=errors,
+            send_form=form,
         )
     except DomainError as exc:
         return await document_page(
-            request, db, ctx, document_id, status=exc.status, error=exc.detail, send_form=form
+            request,
+            db,
+            ctx,
+            document_id,
+            status=exc.status,
+            error=exc.detail,
+            error_at="send",
+            send_form=form,
         )
     target = f"/t/{ctx.slug}/invoices/{document_id}"
     return redirect(request, target, notice=f"Sent to {', '.join(sent.recipients)}.")
