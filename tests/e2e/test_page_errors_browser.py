@@ -50,7 +50,7 @@ def test_a_refused_mail_is_shown_and_announced_beside_the_send_form_on_a_phone(s
             send.get_by_role("button", name=re.compile("^Send")).click()
 
             alert = send.get_by_role("alert")
-            expect(alert).to_contain_text("did not take the message")
+            expect(alert).to_contain_text("could not be reached or refused the message")
             expect(alert).to_be_in_viewport()
             expect(page.get_by_role("alert")).to_have_count(1)
         finally:

@@ -1,7 +1,7 @@
 // Enter in a field of a form marked data-enter="next-field" moves to the next field, as in a
 // spreadsheet, instead of submitting the form: HTML alone can only submit on Enter. Buttons are
-// skipped (Enter on a focused button still presses it); after the last field comes the first
-// button after it. Without this script Enter presses the form's default button.
+// skipped (Enter on a focused button still presses it), and so are hidden fields; after the last
+// field comes the first button after it that is not marked data-enter-skip (a line's Remove). Without this script Enter presses the form's default button.
 document.addEventListener("keydown", function (event) {
   var field = event.target;
   if (event.key !== "Enter" || event.isComposing || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey) return;
@@ -14,7 +14,7 @@ document.addEventListener("keydown", function (event) {
   });
   var after = controls.slice(controls.indexOf(field) + 1);
   var next = after.find(function (el) { return el.tagName !== "BUTTON" && el.type !== "submit"; })
-    || after[0];
+    || after.find(function (el) { return !("enterSkip" in el.dataset); });
   if (next) {
     next.focus();
     if (typeof next.select === "function" && next.tagName === "INPUT") next.select();

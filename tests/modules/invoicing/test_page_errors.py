@@ -66,7 +66,7 @@ async def test_a_refused_mail_is_announced_beside_the_send_form(
 
     assert refused.status_code == 502
     [(where, said)] = alerts(refused)
-    assert where == "send" and "did not take the message" in said
+    assert where == "send" and "could not be reached or refused the message" in said
 
 
 async def test_a_wrong_address_or_message_is_announced_in_the_send_form_and_named_at_its_field(
