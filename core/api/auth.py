@@ -7,11 +7,19 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import identity
-from core.errors import BadCredentials, InvalidInput, PermissionDenied, TooManyRequests
+from core.errors import (
+    BadCredentials,
+    InvalidInput,
+    PermissionDenied,
+    TooManyRequests,
+    UnsupportedMediaType,
+)
 from core.http.auth import SESSION_COOKIE
 from core.http.ratelimit import count_of, hit
 from core.models import User
@@ -64,11 +72,22 @@ async def login_user(
     return user, token
 
 
+async def json_body_only(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """A login must be sent as JSON: a cross-site form can send only form encodings and ``text/plain``
+    (whose body may well be JSON), and would otherwise sign a visitor in to an account the form's
+    author chose. A cross-site request with a JSON content type needs a CORS preflight, never granted.
+
+    Async on purpose: Litestar runs a synchronous guard in a worker thread."""
+    media_type = connection.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("send the login as application/json")
+
+
 class AuthController(Controller):
     path = "/api/v1"
     tags = ["auth"]
 
-    @post("/auth/login", opt={"public": True}, status_code=200)
+    @post("/auth/login", opt={"public": True}, status_code=200, guards=[json_body_only])
     async def login(self, request: Request[Any, Any, Any], db: AsyncSession, data: LoginIn) -> Response[Any]:
         """Start a browser session (cookie) for an e-mail and password."""
         result = await login_user(request, db, data.email, data.password)
