@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -12,24 +11,17 @@ from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import identity
-from core.errors import (
-    BadCredentials,
-    InvalidInput,
-    PermissionDenied,
-    TooManyRequests,
-    UnsupportedMediaType,
-)
+from core import identity, login_throttle
+from core.db.engine import Database
+from core.errors import BadCredentials, InvalidInput, PermissionDenied, UnsupportedMediaType
 from core.http.auth import SESSION_COOKIE
-from core.http.ratelimit import count_of, hit
+from core.http.ratelimit import client_network
 from core.models import User
 from core.schemas import LoginIn, TokenIn, token_out
 from core.settings import Settings
 from core.tenants import tenants_of_user
 
 __all__ = ["AuthController", "login_user"]
-
-LOGIN_WINDOW_SECONDS = 900
 
 
 def session_cookie(settings: Settings, value: str, *, max_age: int) -> Cookie:
@@ -47,26 +39,22 @@ def session_cookie(settings: Settings, value: str, *, max_age: int) -> Cookie:
 async def login_user(
     request: Request[Any, Any, Any], db: AsyncSession, email: str, password: str
 ) -> tuple[User, str] | None:
-    """Check a login against the shared throttle; returns the user and a new session token, or None."""
+    """Check a login, throttled by ``core.login_throttle``; returns the user and a new session token,
+    or None for a wrong e-mail or password. The attempt is counted before the password is checked."""
     settings: Settings = request.app.state.settings
-    database = request.app.state.db
-    window = int(time.time() // LOGIN_WINDOW_SECONDS)
-    client = request.client.host if request.client else "unknown"
-    # One address may serve a whole office behind NAT: it gets ten times an account's allowance.
-    limits = {
-        f"login:email:{email.strip().lower()}": settings.login_attempts_per_window,
-        f"login:ip:{client}": settings.login_attempts_per_window * 10,
-    }
-    for key, limit in limits.items():
-        if await count_of(database, key, window) >= limit:
-            retry = LOGIN_WINDOW_SECONDS - int(time.time() % LOGIN_WINDOW_SECONDS)
-            raise TooManyRequests("too many failed logins; wait before trying again", retry_after=retry)
+    database: Database = request.app.state.db
+    if db.in_transaction():
+        # A signed-in browser's session lookup (the authentication middleware's): end it, since the
+        # attempt is counted in a transaction of its own, and on SQLite the writer holds the one lock.
+        await db.commit()
+    network = client_network(request.client.host if request.client else None)
+    attempt = await login_throttle.admit(
+        database, email, network, allowance=settings.login_attempts_per_window
+    )
     user = await identity.verify_login(db, request.app.state.hasher, email, password)
     if user is None:
-        await db.rollback()  # end the request's write transaction before counting in a new one
-        for key in limits:
-            await hit(database, key, window)
         return None
+    await login_throttle.note_success(db, attempt, user.id)
     token = await identity.create_session(db, user, days=settings.session_days)
     await db.commit()
     return user, token

@@ -1,8 +1,14 @@
-"""Logging in under attack: no cross-site form can sign anyone in."""
+"""Logging in under attack: guesses are counted before the password is checked, an IPv6 client is one
+network, the owner of an account under attack still logs in from where it usually does, and no
+cross-site form can sign anyone in."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import secrets
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +19,8 @@ from litestar import Litestar
 from core.app import create_app
 from core.registry import ModuleRegistry
 from core.settings import Settings
-from tests.conftest import World, replace
+from tests.conftest import World, replace, unique
+from tests.pages import text_of
 
 ALLOWANCE = 3
 
@@ -57,6 +64,110 @@ async def log_in(client: httpx.AsyncClient, email: str, password: str) -> httpx.
     return await client.post("/api/v1/auth/login", json={"email": email, "password": password})
 
 
+async def test_a_burst_of_guesses_from_one_address_gets_only_the_allowance_checked(
+    guarded: Litestar, world: World
+) -> None:
+    person = await world.person()
+    async with browsers(guarded) as opened:
+        attacker = from_(opened, guarded, new_ipv4_address())
+        answers = await asyncio.gather(*(log_in(attacker, person.email, f"guess {n}") for n in range(30)))
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses == {401: ALLOWANCE, 429: 30 - ALLOWANCE}
+
+
+async def test_a_burst_of_guesses_from_many_networks_gets_only_the_allowance_checked(
+    guarded: Litestar, world: World
+) -> None:
+    """Past the allowance each guess waits for the one before (1 s, then 2 s...): a burst that lasts
+    ``elapsed`` seconds may get ``log2(elapsed + 1)`` more guesses checked, and no more."""
+    person = await world.person()
+    async with browsers(guarded) as opened:
+        attackers = [from_(opened, guarded, new_ipv6_network()) for _ in range(30)]
+        started = time.monotonic()
+        answers = await asyncio.gather(
+            *(log_in(attacker, person.email, "a guess at it") for attacker in attackers)
+        )
+        elapsed = time.monotonic() - started
+    checked = Counter(answer.status_code for answer in answers)[401]
+    assert ALLOWANCE <= checked <= ALLOWANCE + int(math.log2(elapsed + 1))
+    assert all(answer.status_code in (401, 429) for answer in answers)
+
+
+async def test_the_addresses_of_one_ipv6_network_share_one_allowance(guarded: Litestar, world: World) -> None:
+    """One guess on many accounts (password spraying), each from another address of one /64."""
+    prefix = new_ipv6_network().removesuffix("::1")
+    spread = ALLOWANCE * 10  # a network's allowance, whatever the e-mails
+    async with browsers(guarded) as opened:
+        statuses = [
+            (
+                await log_in(
+                    from_(opened, guarded, f"{prefix}::{n + 1:x}"),
+                    f"{unique('x')}@example.test",
+                    "Spring2026!",
+                )
+            ).status_code
+            for n in range(spread + 1)
+        ]
+        elsewhere = await log_in(from_(opened, guarded, new_ipv6_network()), "y@example.test", "Spring2026!")
+        ipv4 = new_ipv4_address()
+        for _ in range(spread):
+            await log_in(from_(opened, guarded, ipv4), f"{unique('z')}@example.test", "Spring2026!")
+        neighbour = ipv4.rsplit(".", 1)[0] + (".254" if not ipv4.endswith(".254") else ".253")
+        next_door = await log_in(from_(opened, guarded, neighbour), "z@example.test", "Spring2026!")
+    assert statuses[:spread] == [401] * spread
+    assert statuses[-1] == 429
+    assert elsewhere.status_code == 401  # another /64 is another client
+    assert next_door.status_code == 401  # an IPv4 address is counted alone
+
+
+async def test_the_owner_logs_in_from_its_usual_network_while_an_attacker_elsewhere_is_slowed_down(
+    guarded: Litestar, world: World
+) -> None:
+    owner = await world.person()
+    home = new_ipv4_address()
+    async with browsers(guarded) as opened:
+        assert (await log_in(from_(opened, guarded, home), owner.email, owner.password)).status_code == 200
+        tried = [
+            await log_in(from_(opened, guarded, new_ipv6_network()), owner.email, f"guess {n}")
+            for n in range(ALLOWANCE + 1)
+        ]
+        assert [answer.status_code for answer in tried] == [401] * ALLOWANCE + [429]
+        first_wait = int(tried[-1].headers["retry-after"])
+        assert first_wait <= 2  # a short wait to begin with, not a lockout
+        await asyncio.sleep(first_wait + 0.1)
+        after_waiting = await log_in(
+            from_(opened, guarded, new_ipv6_network()), owner.email, "one more guess"
+        )
+        held_again = await log_in(from_(opened, guarded, new_ipv6_network()), owner.email, "and another")
+        # the right password from a new network cannot be told apart from a guess while held back
+        traveller = await log_in(from_(opened, guarded, new_ipv6_network()), owner.email, owner.password)
+        mistyped_at_home = await log_in(from_(opened, guarded, home), owner.email, "slipped finger")
+        at_home = await log_in(from_(opened, guarded, home), owner.email, owner.password)
+    assert after_waiting.status_code == 401
+    assert held_again.status_code == 429
+    assert int(held_again.headers["retry-after"]) > first_wait  # the wait grows with every guess
+    assert traveller.status_code == 429
+    assert mistyped_at_home.status_code == 401
+    assert at_home.status_code == 200
+
+
+async def test_the_right_password_from_a_new_network_ends_the_back_off(
+    guarded: Litestar, world: World
+) -> None:
+    person = await world.person()
+    async with browsers(guarded) as opened:
+        for _ in range(ALLOWANCE - 1):
+            await log_in(from_(opened, guarded, new_ipv6_network()), person.email, "not it")
+        assert (
+            await log_in(from_(opened, guarded, new_ipv6_network()), person.email, person.password)
+        ).status_code == 200
+        again = [
+            (await log_in(from_(opened, guarded, new_ipv6_network()), person.email, "not it")).status_code
+            for _ in range(ALLOWANCE)
+        ]
+    assert again == [401] * ALLOWANCE
+
+
 async def test_a_login_sent_as_a_cross_site_form_signs_nobody_in(guarded: Litestar, world: World) -> None:
     """A page elsewhere can post ``text/plain`` whose body is JSON, or a form, without a preflight."""
     person = await world.person()
@@ -78,3 +189,34 @@ async def test_a_login_sent_as_a_cross_site_form_signs_nobody_in(guarded: Litest
     assert "set-cookie" not in plain.headers and "set-cookie" not in form.headers
     assert signed_in.status_code == 401
     assert as_json.status_code == 200
+
+
+async def submit_login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    if "csrftoken" not in client.cookies:
+        await client.get("/login")
+    fields = {"email": email, "password": password, "_csrf_token": client.cookies["csrftoken"]}
+    return await client.post("/login", data=fields, follow_redirects=False)
+
+
+async def test_the_login_form_keeps_its_csrf_token_and_is_throttled_alike(
+    guarded: Litestar, world: World
+) -> None:
+    person = await world.person()
+    async with browsers(guarded) as opened:
+        home = from_(opened, guarded, new_ipv4_address())
+        first = await submit_login(home, person.email, person.password)
+        browser = from_(opened, guarded, new_ipv4_address())
+        await browser.get("/login")
+        without_token = await browser.post(
+            "/login", data={"email": person.email, "password": person.password}, follow_redirects=False
+        )
+        burst = await asyncio.gather(*(submit_login(browser, person.email, "not it") for _ in range(10)))
+        home.cookies.delete("coop_session")
+        signed_in = await submit_login(home, person.email, person.password)
+    assert first.status_code == 303
+    assert without_token.status_code == 403
+    assert Counter(answer.status_code for answer in burst) == {401: ALLOWANCE, 429: 10 - ALLOWANCE}
+    refused = next(answer for answer in burst if answer.status_code == 429)
+    assert "Too many failed logins" in text_of(refused)
+    assert int(refused.headers["retry-after"]) > 0
+    assert signed_in.status_code == 303
