@@ -24,7 +24,7 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -47,6 +47,7 @@ FORGET_AFTER = timedelta(days=1)
 """An e-mail's back-off is forgotten after this long without an attempt from a new network."""
 USUAL_FOR = timedelta(days=90)
 """A network stays one its user logs in from this long after the last login from it."""
+_NEVER_HELD = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ async def admit(database: Database, email: str, network: str, *, allowance: int)
             )
         if await _is_usual(session, stored, network, moment):
             return attempt
-        wait = await _pass_backoff(session, digest, moment, allowance)
+        wait = await _pass_backoff(session, digest, allowance)
         if wait > 0:
             raise TooManyRequests(
                 "too many failed logins for this e-mail; wait before trying again", retry_after=wait
@@ -137,13 +138,13 @@ def _insert(session: AsyncSession) -> Callable[[Any], postgresql.Insert | sqlite
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-async def _pass_backoff(session: AsyncSession, digest: str, moment: datetime, allowance: int) -> int:
+async def _pass_backoff(session: AsyncSession, digest: str, allowance: int) -> int:
     """Let an attempt through the e-mail's back-off and set the wait before the next, or return the
     seconds still to wait. The row is locked until the transaction ends (on SQLite the whole database
-    is), so concurrent attempts pass one at a time."""
+    is), so concurrent attempts pass one at a time, each judged at the time it got the lock."""
     await session.execute(
         _insert(session)(LoginBackoff)
-        .values(email_hash=digest, failures=0, next_attempt_at=moment, last_attempt_at=moment)
+        .values(email_hash=digest, failures=0, next_attempt_at=_NEVER_HELD, last_attempt_at=utcnow())
         .on_conflict_do_nothing(index_elements=[LoginBackoff.email_hash])
     )
     row = (
@@ -153,20 +154,23 @@ async def _pass_backoff(session: AsyncSession, digest: str, moment: datetime, al
             .with_for_update()
         )
     ).one()
+    now = utcnow()
     failures: int = row.failures
-    if row.last_attempt_at < moment - FORGET_AFTER:
+    next_attempt_at: datetime = row.next_attempt_at
+    if row.last_attempt_at < now - FORGET_AFTER:
         failures = 0
-    elif row.next_attempt_at > moment:
-        wait: datetime = row.next_attempt_at
-        return math.ceil((wait - moment).total_seconds())
+    elif next_attempt_at > now:
+        return math.ceil((next_attempt_at - now).total_seconds())
     failures += 1
+    wait = backoff_after(failures, allowance)
     await session.execute(
         update(LoginBackoff)
         .where(LoginBackoff.email_hash == digest)
         .values(
             failures=failures,
-            next_attempt_at=moment + backoff_after(failures, allowance),
-            last_attempt_at=moment,
+            # Without a wait, the attempts after this one may go at once, whatever the clocks say.
+            next_attempt_at=now + wait if wait else next_attempt_at,
+            last_attempt_at=now,
         )
     )
     return 0

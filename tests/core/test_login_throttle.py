@@ -93,6 +93,17 @@ async def test_a_burst_of_guesses_from_many_networks_gets_only_the_allowance_che
     assert all(answer.status_code in (401, 429) for answer in answers)
 
 
+async def test_guesses_within_the_allowance_are_all_checked_even_at_once(
+    guarded: Litestar, world: World
+) -> None:
+    """Attempts that queue for the back-off's lock are judged when they get it, not when they came."""
+    person = await world.person()
+    async with browsers(guarded) as opened:
+        attackers = [from_(opened, guarded, new_ipv6_network()) for _ in range(ALLOWANCE)]
+        answers = await asyncio.gather(*(log_in(attacker, person.email, "not it") for attacker in attackers))
+    assert [answer.status_code for answer in answers] == [401] * ALLOWANCE
+
+
 async def test_the_addresses_of_one_ipv6_network_share_one_allowance(guarded: Litestar, world: World) -> None:
     """One guess on many accounts (password spraying), each from another address of one /64."""
     prefix = new_ipv6_network().removesuffix("::1")
