@@ -40,20 +40,26 @@ async def login_user(
     request: Request[Any, Any, Any], db: AsyncSession, email: str, password: str
 ) -> tuple[User, str] | None:
     """Check a login, throttled by ``core.login_throttle``; returns the user and a new session token,
-    or None for a wrong e-mail or password. The attempt is counted before the password is checked."""
+    or None for a wrong e-mail or password.
+
+    The attempt is counted before the password is checked, and the password is hashed in a worker
+    thread with no transaction open; ``db`` writes only once the password is known to be right."""
     settings: Settings = request.app.state.settings
     database: Database = request.app.state.db
     if db.in_transaction():
         # A signed-in browser's session lookup (the authentication middleware's): end it, since the
-        # attempt is counted in a transaction of its own, and on SQLite the writer holds the one lock.
+        # attempt is counted in a transaction of its own, and on SQLite a writer's transaction holds
+        # the database's one write lock, which must not wait for the hash.
         await db.commit()
     network = client_network(request.client.host if request.client else None)
     attempt = await login_throttle.admit(
         database, email, network, allowance=settings.login_attempts_per_window
     )
-    user = await identity.verify_login(db, request.app.state.hasher, email, password)
+    hasher = request.app.state.hasher
+    user = await identity.verify_login(database, hasher, email, password)
     if user is None:
         return None
+    await identity.rehash_if_needed(db, hasher, user, password)
     await login_throttle.note_success(db, attempt, user.id)
     token = await identity.create_session(db, user, days=settings.session_days)
     await db.commit()

@@ -1,12 +1,14 @@
 """Logging in under attack: guesses are counted before the password is checked, an IPv6 client is one
-network, the owner of an account under attack still logs in from where it usually does, and no
-cross-site form can sign anyone in."""
+network, the owner of an account under attack still logs in from where it usually does, checking a
+password holds up no other request, and no cross-site form can sign anyone in."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import secrets
+import sqlite3
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,11 +17,16 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from core.app import create_app
+from core.db.engine import Database
+from core.identity import create_user, make_hasher
+from core.models import User
 from core.registry import ModuleRegistry
 from core.settings import Settings
-from tests.conftest import World, replace, unique
+from tests.conftest import PASSWORD, World, replace, unique
 from tests.pages import text_of
 
 ALLOWANCE = 3
@@ -231,3 +238,81 @@ async def test_the_login_form_keeps_its_csrf_token_and_is_throttled_alike(
     assert "Too many failed logins" in text_of(refused)
     assert int(refused.headers["retry-after"]) > 0
     assert signed_in.status_code == 303
+
+
+async def test_checking_passwords_holds_up_no_other_request_nor_writer(
+    settings: Settings, registry: ModuleRegistry, database: Database
+) -> None:
+    """Logins with a costly hash while the health check is polled and, on SQLite, another process
+    writes: neither waits for a hash (before, each login stalled both for its whole hash)."""
+    slow = replace(settings, password_time_cost=6, password_memory_kib=65536)
+    hasher = make_hasher(slow)
+    email = f"{unique('slow')}@example.test"
+    async with database.transaction() as session:
+        user = await create_user(session, hasher, email=email, name="Slow", password=PASSWORD)
+    started = time.perf_counter()
+    hasher.verify(user.password_hash, PASSWORD)
+    one_hash = time.perf_counter() - started
+    app = create_app(slow, registry)
+    locked_for: list[float] = []
+    done = threading.Event()
+
+    def write_beside() -> None:
+        """Take the write lock every few milliseconds without waiting, noting how long it stays taken
+        (SQLite's own busy handler would sleep in growing steps and blur the measure)."""
+        path = make_url(settings.database_url).database
+        connection = sqlite3.connect(path or "", timeout=0, isolation_level=None)
+        busy_since: float | None = None
+        while not done.is_set():
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                busy_since = busy_since or time.perf_counter()
+            else:
+                connection.execute("COMMIT")
+                if busy_since is not None:
+                    locked_for.append(time.perf_counter() - busy_since)
+                    busy_since = None
+            time.sleep(0.002)
+        connection.close()
+
+    beside = threading.Thread(target=write_beside) if database.is_sqlite else None
+    health_waits: list[float] = []
+    async with browsers(app) as opened:
+        probe = from_(opened, app, new_ipv4_address())
+        assert (await probe.get("/healthz")).status_code == 200  # the new app's first connections
+        if beside:
+            beside.start()
+        logins = asyncio.gather(
+            *(log_in(from_(opened, app, new_ipv4_address()), email, PASSWORD) for _ in range(3))
+        )
+        while not logins.done():
+            began = time.perf_counter()
+            assert (await probe.get("/healthz")).status_code == 200
+            health_waits.append(time.perf_counter() - began)
+            await asyncio.sleep(0.005)
+        answers = await logins
+        done.set()
+        if beside:
+            await asyncio.to_thread(beside.join)
+    assert [answer.status_code for answer in answers] == [200] * 3
+    assert len(health_waits) > 3
+    assert max(health_waits) < one_hash / 2
+    if beside:
+        assert max(locked_for, default=0) < one_hash / 2
+
+
+async def test_a_password_stored_with_weaker_parameters_is_rehashed_at_login(
+    settings: Settings, registry: ModuleRegistry, database: Database
+) -> None:
+    email = f"{unique('old')}@example.test"
+    async with database.transaction() as session:
+        await create_user(session, make_hasher(settings), email=email, name="Old", password=PASSWORD)
+    stronger = replace(settings, password_time_cost=settings.password_time_cost + 1)
+    app = create_app(stronger, registry)
+    async with browsers(app) as opened:
+        assert (await log_in(from_(opened, app, new_ipv4_address()), email, PASSWORD)).status_code == 200
+    async with database.session(write=False) as session:
+        stored = await session.scalar(select(User.password_hash).where(User.email == email))
+    assert stored is not None and not make_hasher(stronger).check_needs_rehash(stored)
+    assert make_hasher(stronger).verify(stored, PASSWORD)
