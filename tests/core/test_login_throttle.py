@@ -245,7 +245,8 @@ async def test_checking_passwords_holds_up_no_other_request_nor_writer(
 ) -> None:
     """Logins with a costly hash while the health check is polled and, on SQLite, another process
     writes: neither waits for a hash (before, each login stalled both for its whole hash)."""
-    slow = replace(settings, password_time_cost=6, password_memory_kib=65536)
+    # A hash of about a second: long beside what a loaded machine's scheduling adds to a request.
+    slow = replace(settings, password_time_cost=16, password_memory_kib=65536)
     hasher = make_hasher(slow)
     email = f"{unique('slow')}@example.test"
     async with database.transaction() as session:
@@ -284,7 +285,7 @@ async def test_checking_passwords_holds_up_no_other_request_nor_writer(
         if beside:
             beside.start()
         logins = asyncio.gather(
-            *(log_in(from_(opened, app, new_ipv4_address()), email, PASSWORD) for _ in range(3))
+            *(log_in(from_(opened, app, new_ipv4_address()), email, PASSWORD) for _ in range(2))
         )
         while not logins.done():
             began = time.perf_counter()
@@ -295,7 +296,7 @@ async def test_checking_passwords_holds_up_no_other_request_nor_writer(
         done.set()
         if beside:
             await asyncio.to_thread(beside.join)
-    assert [answer.status_code for answer in answers] == [200] * 3
+    assert [answer.status_code for answer in answers] == [200] * 2
     assert len(health_waits) > 3
     assert max(health_waits) < one_hash / 2
     if beside:
