@@ -13,17 +13,21 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from core.app import create_app
+from core.db.base import utcnow
 from core.db.engine import Database
+from core.housekeeping import prune_expired
 from core.identity import create_user, make_hasher
-from core.models import User
+from core.login_throttle import email_key, forget_stale
+from core.models import LoginBackoff, LoginNetwork, User
 from core.registry import ModuleRegistry
 from core.settings import Settings
 from tests.conftest import PASSWORD, World, replace, unique
@@ -317,3 +321,36 @@ async def test_a_password_stored_with_weaker_parameters_is_rehashed_at_login(
         stored = await session.scalar(select(User.password_hash).where(User.email == email))
     assert stored is not None and not make_hasher(stronger).check_needs_rehash(stored)
     assert make_hasher(stronger).verify(stored, PASSWORD)
+
+
+async def test_the_housekeeping_forgets_stale_back_offs_and_networks(
+    guarded: Litestar, world: World, database: Database
+) -> None:
+    person = await world.person()
+    async with browsers(guarded) as opened:
+        assert (
+            await log_in(from_(opened, guarded, new_ipv4_address()), person.email, "x")
+        ).status_code == 401
+        assert (
+            await log_in(from_(opened, guarded, new_ipv4_address()), person.email, person.password)
+        ).status_code == 200
+        assert (
+            await log_in(from_(opened, guarded, new_ipv4_address()), person.email, "y")
+        ).status_code == 401
+
+    async def left() -> tuple[int, int]:
+        async with database.session(write=False) as session:
+            backoffs = await session.scalar(
+                select(func.count()).where(LoginBackoff.email_hash == email_key(person.email)[1])
+            )
+            networks = await session.scalar(
+                select(func.count()).select_from(LoginNetwork).where(LoginNetwork.user_id == person.id)
+            )
+        return int(backoffs or 0), int(networks or 0)
+
+    assert await left() == (1, 1)
+    await prune_expired(database, now=utcnow() + timedelta(days=2))  # the servers' hourly pruning
+    assert await left() == (0, 1)
+    async with database.transaction() as session:  # only the login tables: sessions would go too
+        await forget_stale(session, now=utcnow() + timedelta(days=91))
+    assert await left() == (0, 0)
