@@ -7,6 +7,7 @@ Hierarchy::
       InvalidInput         422, with field errors
       Conflict             409
       PermissionDenied     403, only where the caller may know the object exists
+      UnsupportedMediaType 415
       TooManyRequests      429
 """
 
@@ -23,6 +24,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "TooManyRequests",
+    "UnsupportedMediaType",
 ]
 
 FieldError = dict[str, str]
@@ -78,6 +80,12 @@ class PermissionDenied(DomainError):
     status = 403
     type = "forbidden"
     title = "Forbidden"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    type = "unsupported-media-type"
+    title = "Unsupported media type"
 
 
 class TooManyRequests(DomainError):

@@ -1,6 +1,7 @@
-"""Forgetting what the install no longer needs: idempotency keys past their 24 hours and browser
-sessions past their expiry. Run by every server's scheduler loop once an hour (deleting twice is
-harmless, so no claim is needed) and by ``coop db prune``."""
+"""Forgetting what the install no longer needs: idempotency keys past their 24 hours, browser
+sessions past their expiry, and the login throttle's stale back-offs and networks. Run by every
+server's scheduler loop once an hour (deleting twice is harmless, so no claim is needed) and by
+``coop db prune``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from core import idempotency
+from core import idempotency, login_throttle
 from core.db.base import utcnow
 from core.db.engine import Database
 from core.models import UserSession
@@ -23,6 +24,7 @@ EVERY = timedelta(hours=1)
 class Pruned:
     idempotency_keys: int
     sessions: int
+    login_records: int = 0
 
 
 async def prune_expired(database: Database, *, now: datetime | None = None) -> Pruned:
@@ -31,4 +33,9 @@ async def prune_expired(database: Database, *, now: datetime | None = None) -> P
     async with database.transaction() as session:
         keys = await idempotency.prune(session, now=moment)
         sessions = await session.execute(delete(UserSession).where(UserSession.expires_at <= moment))
-    return Pruned(idempotency_keys=keys, sessions=int(sessions.rowcount))  # type: ignore[attr-defined]
+        logins = await login_throttle.forget_stale(session, now=moment)
+    return Pruned(
+        idempotency_keys=keys,
+        sessions=int(sessions.rowcount),  # type: ignore[attr-defined]
+        login_records=logins,
+    )

@@ -1,21 +1,27 @@
 """Users, passwords, browser sessions and API tokens.
 
 Passwords are hashed with argon2id (OWASP's 19 MiB, t=2 profile by default) and re-hashed on login
-when the parameters rise. Session cookies and API tokens are 256-bit random values; the database keeps
-only their SHA-256, so a stolen backup opens no account. API tokens start with ``coop_`` so scanners
-can spot a leaked one.
+when the parameters rise. A login's hashing runs in a worker thread (argon2 releases the GIL), at most
+one per CPU at once: on the event loop it stalled every other request of the process for its duration.
+Session cookies and API tokens are 256-bit random values; the database keeps only their SHA-256, so a
+stolen backup opens no account. API tokens start with ``coop_`` so scanners can spot a leaked one.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hashlib
+import os
 import secrets
 import uuid
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, bindparam, or_, select, update
@@ -23,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
+from core.db.engine import Database
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import ApiToken, User, UserSession
 from core.settings import Settings
@@ -37,6 +44,7 @@ __all__ = [
     "find_user",
     "hash_secret",
     "make_hasher",
+    "rehash_if_needed",
     "revoke_api_token",
     "session_credential",
     "token_credential",
@@ -45,6 +53,18 @@ __all__ = [
 
 TOKEN_PREFIX = "coop_"  # noqa: S105 - a marker that makes leaked tokens recognisable, not a secret
 _DUMMY_HASH: dict[int, str] = {}
+_HASHING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
+_T = TypeVar("_T")
+
+
+async def _hashing(work: Callable[..., _T], *args: Any) -> _T:
+    """Run ``work`` (an argon2 call: ~20 MiB and tens of milliseconds each) in a worker thread, at most
+    one per CPU at once, so a burst of logins neither stalls the event loop nor piles up memory."""
+    loop = asyncio.get_running_loop()
+    limiter = _HASHING.get(loop)
+    if limiter is None:
+        limiter = _HASHING[loop] = CapacityLimiter(os.cpu_count() or 2)
+    return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,29 +127,42 @@ async def create_user(
     return user
 
 
-async def verify_login(
-    session: AsyncSession, hasher: PasswordHasher, email: str, password: str
-) -> User | None:
-    """The user whose password this is, or None; takes the same time whether the user exists or not."""
+def _matches(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_login(database: Database, hasher: PasswordHasher, email: str, password: str) -> User | None:
+    """The user whose password this is, or None; takes the same time whether the user exists or not.
+
+    The user is read in a read session of its own, closed before the password is hashed: no
+    transaction (on SQLite, the database's one write lock) and no pooled connection waits for the hash,
+    nor for a turn to hash when a burst of logins queues for one."""
     try:
         email = normalise_email(email)
     except InvalidInput:
         return None
-    user = await session.scalar(select(User).where(User.email == email))
+    async with database.session(write=False) as session:
+        user = await session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
         key = id(hasher)
         if key not in _DUMMY_HASH:
-            _DUMMY_HASH[key] = hasher.hash(secrets.token_hex(8))
-        with contextlib.suppress(VerificationError, InvalidHashError):
-            hasher.verify(_DUMMY_HASH[key], password)
+            _DUMMY_HASH[key] = await _hashing(hasher.hash, secrets.token_hex(8))
+        await _hashing(_matches, hasher, _DUMMY_HASH[key], password)
         return None
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not await _hashing(_matches, hasher, user.password_hash, password):
         return None
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
     return user
+
+
+async def rehash_if_needed(session: AsyncSession, hasher: PasswordHasher, user: User, password: str) -> None:
+    """Store the password hashed with the current parameters when they have risen since it was set;
+    hashed before the write, so the write transaction does not wait for it."""
+    if hasher.check_needs_rehash(user.password_hash):
+        new_hash = await _hashing(hasher.hash, password)
+        await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
 
 
 async def create_session(session: AsyncSession, user: User, *, days: int) -> str:

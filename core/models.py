@@ -27,6 +27,8 @@ __all__ = [
     "AuditEntry",
     "IdempotencyRecord",
     "JobRun",
+    "LoginBackoff",
+    "LoginNetwork",
     "MailQuota",
     "Membership",
     "MembershipClass",
@@ -83,6 +85,31 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginNetwork(Base):
+    """A network (an IPv4 address, an IPv6 /64) a user has logged in from: failed logins for the
+    user's e-mail elsewhere do not slow the user down here (``core.login_throttle``)."""
+
+    __tablename__ = "login_network"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    network: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginBackoff(Base):
+    """Failed logins for one e-mail address from networks its owner does not use, and when the next
+    may be tried (``core.login_throttle``). Keyed by the address's SHA-256: any string may be tried."""
+
+    __tablename__ = "login_backoff"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class UserSession(Base):

@@ -1,22 +1,41 @@
-"""Rate limits per client address, counted in fixed one-minute windows shared by every process
+"""Rate limits per client network, counted in fixed one-minute windows shared by every process
 through the database."""
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import time
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.engine import Database
 from core.http.problems import send_problem
 from core.http.sessions import database_of
 from core.models import RateCounter
 
-__all__ = ["RateLimitMiddleware", "count_of", "hit"]
+__all__ = ["RateLimitMiddleware", "add_hits", "client_network", "hit"]
+
+
+def client_network(host: str | None) -> str:
+    """What a client is counted by: its IPv4 address, or the /64 of its IPv6 address. An IPv6
+    subscriber is given a whole /64 (RFC 6177) and may send from any of its 2**64 addresses, so
+    counting each address would hand it a fresh allowance per request."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host.partition("%")[0])  # drop an IPv6 zone (fe80::1%eth0)
+    except ValueError:
+        return host[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 class RateLimitMiddleware:
@@ -46,7 +65,7 @@ class RateLimitMiddleware:
             return
         limit: int = scope["app"].state.settings.rate_limit_per_minute
         client = scope.get("client") or ("unknown", 0)
-        key = f"ip:{client[0]}"
+        key = f"ip:{client_network(client[0])}"
         now = time.time()
         window = int(now // 60)
         if window != self.window:
@@ -95,24 +114,23 @@ _OLD_HITS = delete(RateCounter).where(RateCounter.window < bindparam("before"))
 
 async def hit(database: Database, key: str, window: int, *, amount: int = 1) -> int:
     """Add ``amount`` to the counter of ``key`` in ``window`` and return the new count."""
-    values = {"counter_key": key, "counter_window": window, "amount": amount}
     async with database.transaction() as session:
-        count = await session.scalar(_ADD_HITS, values)
-        if count is None:
-            try:
-                async with session.begin_nested():
-                    await session.execute(_FIRST_HITS, values)
-                count = amount
-            except IntegrityError:
-                count = await session.scalar(_ADD_HITS, values)
-        if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
-            await session.execute(_OLD_HITS, {"before": window - 60})
-        return int(count or 0)
+        return await add_hits(session, key, window, amount=amount)
 
 
-async def count_of(database: Database, key: str, window: int) -> int:
-    async with database.session(write=False) as session:
-        value = await session.scalar(
-            select(RateCounter.count).where(RateCounter.key == key, RateCounter.window == window)
-        )
-        return int(value or 0)
+async def add_hits(session: AsyncSession, key: str, window: int, *, amount: int = 1) -> int:
+    """Add ``amount`` to the counter of ``key`` in ``window``, in ``session``'s transaction, and return
+    the new count. The row stays locked until that transaction ends, so concurrent callers each see
+    a count of their own. ``window`` counts minutes (as here) for the housekeeping to apply."""
+    values = {"counter_key": key, "counter_window": window, "amount": amount}
+    count = await session.scalar(_ADD_HITS, values)
+    if count is None:
+        try:
+            async with session.begin_nested():
+                await session.execute(_FIRST_HITS, values)
+            count = amount
+        except IntegrityError:
+            count = await session.scalar(_ADD_HITS, values)
+    if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
+        await session.execute(_OLD_HITS, {"before": window - 60})
+    return int(count or 0)

@@ -36,6 +36,14 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
     return settings
 
 
+def _duration(seconds: int) -> str:
+    """A wait as a person reads it: seconds under a minute, else whole minutes, rounded up."""
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = (seconds + 59) // 60
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 @get("/login", opt={"public": True})
 async def login_page(
     request: Request[Any, Any, Any],
@@ -57,14 +65,13 @@ async def login(request: Request[Any, Any, Any], db: AsyncSession) -> Response[A
     try:
         result = await login_user(request, db, email, password) if email and password else None
     except TooManyRequests as exc:
-        minutes = max(1, (exc.retry_after + 59) // 60)
         return await render(
             request,
             db,
             "core/login.html",
             status=429,
             headers={"retry-after": str(exc.retry_after)},
-            error=f"Too many failed logins. Wait {minutes} minutes before trying again.",
+            error=f"Too many failed logins. Wait {_duration(exc.retry_after)} before trying again.",
             next=target,
             email=email,
         )

@@ -7,6 +7,7 @@ import json
 import logging
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from litestar import Litestar
@@ -255,6 +256,24 @@ async def test_a_client_over_the_rate_limit_gets_429_with_retry_after(
     assert statuses[-1] == 429
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert 0 < int(refused.headers["retry-after"]) <= 60
+
+
+async def test_the_addresses_of_one_ipv6_network_share_one_rate_limit(
+    settings: Settings, registry: ModuleRegistry
+) -> None:
+    """An IPv6 subscriber holds a whole /64: a new address per request is still the same client."""
+    strict = create_app(replace(settings, rate_limit_per_minute=5), registry)
+    statuses = []
+    for n in range(7):
+        transport = httpx.ASGITransport(app=strict, client=(f"2001:db8:77:1:{n:x}::{n + 1:x}", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://coop.test") as client:
+            statuses.append((await client.get("/schema/openapi.json")).status_code)
+    other = httpx.ASGITransport(app=strict, client=("2001:db8:78::1", 40000))
+    async with httpx.AsyncClient(transport=other, base_url="http://coop.test") as client:
+        elsewhere = (await client.get("/schema/openapi.json")).status_code
+    await strict.state.db.dispose()
+    assert statuses[-1] == 429
+    assert elsewhere == 200
 
 
 async def test_a_co_op_time_zone_must_be_a_real_one(client: AsyncTestClient[Litestar], world: World) -> None:
