@@ -62,6 +62,15 @@ def as_app_role(database_url: str) -> str:
     return url.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
 
 
+def owner_url(database_url: str) -> str:
+    """``database_url`` connecting as the tables' owner (the migrations' role), for what the
+    application role may not do (create a table, see every row)."""
+    assert PG_URL is not None
+    owner = make_url(normalise_database_url(PG_URL))
+    url = make_url(database_url).set(username=owner.username, password=owner.password)
+    return url.render_as_string(hide_password=False)
+
+
 def drop_pg_database(server_url: str, database_url: str) -> None:
     url = make_url(normalise_database_url(server_url))
     name = make_url(database_url).database

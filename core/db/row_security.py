@@ -23,12 +23,13 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from core.db.base import Base, TenantScoped
 from core.db.tenancy import ALL_TENANTS, TenantSession, current_tenant_id
 
-__all__ = ["POLICY", "secure", "tenant_owned_tables"]
+__all__ = ["POLICY", "secure", "tenant_owned_tables", "unbound_reason"]
 
 POLICY = "coopstack_tenant"
 TENANT_SETTING = "coopstack.tenant_id"
@@ -100,6 +101,29 @@ def secure(connection: Connection, metadata: MetaData, app_role: str | None = No
         ):
             connection.exec_driver_sql(f"GRANT {grant} TO {role}")
     return secured
+
+
+async def unbound_reason(engine: AsyncEngine) -> str | None:
+    """Why the policies do not bind the role ``engine`` connects as (None when they do): PostgreSQL
+    exempts superusers, roles with ``BYPASSRLS``, and the tables' owner."""
+    async with engine.connect() as connection:
+        role = (
+            await connection.execute(
+                text(
+                    "SELECT r.rolname, r.rolsuper, r.rolbypassrls, EXISTS (SELECT 1 FROM pg_class c"
+                    " WHERE c.relowner = r.oid AND c.relrowsecurity) FROM pg_roles r"
+                    " WHERE r.rolname = current_user"
+                )
+            )
+        ).one()
+    name, superuser, bypass, owner = role
+    if superuser:
+        return f"the role {name} is a superuser"
+    if bypass:
+        return f"the role {name} has BYPASSRLS"
+    if owner:
+        return f"the role {name} owns the tenant-owned tables"
+    return None
 
 
 def _is_postgresql(session: Session) -> bool:

@@ -9,31 +9,27 @@ with one. SQLite has no row-level security: there the ORM's scoping is the only 
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from core.app import create_app
 from core.db import migrate, row_security
 from core.db.base import Base
 from core.db.engine import Database
 from core.registry import ModuleRegistry
-from tests.conftest import APP_ROLE, PG_URL, World
+from core.settings import Settings
+from tests.conftest import APP_ROLE, World, owner_url
 from tests.core.test_tenant_isolation import fill, tenant_scoped_tables
 
 
 def postgresql_only(database: Database) -> None:
     if database.is_sqlite:
         pytest.skip("row-level security is PostgreSQL's; SQLite keeps the ORM's scoping alone")
-
-
-def owner_url(database_url: str) -> str:
-    """The database as its owner (the migrations' role), for what the application role may not do."""
-    assert PG_URL is not None
-    owner = make_url(PG_URL)
-    url = make_url(database_url).set(username=owner.username, password=owner.password)
-    return url.render_as_string(hide_password=False)
 
 
 async def test_raw_sql_sees_no_tenants_rows_without_a_tenant_and_only_its_own_with_one(
@@ -123,3 +119,32 @@ def test_the_servers_role_is_bound_and_the_upgrade_secures_every_tenant_owned_ta
         assert secured, f"{name}: row-level security is off"
         assert not owned, f"{name}: the servers' role owns it, so no policy binds it"
         assert policies == 1, f"{name}: {policies} policies"
+
+
+class _Said(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+async def test_a_server_connecting_as_the_tables_owner_says_the_policies_do_not_bind_it(
+    database_url: str, registry: ModuleRegistry, settings: Settings
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("row-level security is PostgreSQL's")
+    logger = logging.getLogger("coopstack.database")
+    for url, warned in ((owner_url(database_url), True), (database_url, False)):
+        said = _Said()  # the app's logging configuration routes records its own way: listen at the source
+        logger.addHandler(said)
+        try:
+            async with AsyncTestClient(app=create_app(replace(settings, database_url=url), registry)):
+                pass
+        finally:
+            logger.removeHandler(said)
+        bound = [m for m in said.messages if "row-level security does not bind" in m]
+        assert bool(bound) == warned, (url, said.messages)
+        if warned:
+            assert "is a superuser" in bound[0]  # the suite's owner is PostgreSQL's superuser
