@@ -50,6 +50,7 @@ _APPLY = text(
 _APPLIED = "coopstack.row_security"
 _UNKNOWN = object()
 _NOTHING: tuple[uuid.UUID | None, bool] = (None, False)
+_RESTORE = "coopstack.row_security.restore"
 
 
 def tenant_owned_tables(metadata: MetaData) -> list[str]:
@@ -168,22 +169,29 @@ def _before_statement(state: ORMExecuteState) -> None:
 
 @event.listens_for(TenantSession, "before_flush")
 def _before_flush(session: Session, flush_context: Any, instances: object) -> None:
-    """A flush writes the session's tenant's rows; platform code writing a row of a tenant it names
-    (no tenant on the session) writes as that tenant."""
+    """A flush writes the session's tenant's rows. Platform code writing rows of a tenant it names
+    (no tenant on the session) writes as that tenant, or as all tenants when the rows name several;
+    the settings before the flush are restored after it, for the statement that caused it."""
     if not _is_postgresql(session):
         return
     tenant = current_tenant_id(session)
-    if tenant is None:
-        named = {
-            getattr(obj, "tenant_id", None)
-            for obj in (*session.new, *session.dirty, *session.deleted)
-            if isinstance(obj, TenantScoped)
-        }
-        if not named:
-            return
-        if len(named) == 1:
-            tenant = named.pop()
-        else:
-            _apply(session, (None, True))
-            return
-    _apply(session, (tenant, False))
+    if tenant is not None:
+        _apply(session, (tenant, False))
+        return
+    named = {
+        getattr(obj, "tenant_id", None)
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, TenantScoped)
+    }
+    if not named:
+        return
+    before = session.info.get(_APPLIED, _UNKNOWN)
+    _apply(session, (named.pop(), False) if len(named) == 1 else (None, True))
+    session.info[_RESTORE] = before if isinstance(before, tuple) else _NOTHING
+
+
+@event.listens_for(TenantSession, "after_flush_postexec")
+def _after_flush(session: Session, flush_context: Any) -> None:
+    restore = session.info.pop(_RESTORE, None)
+    if restore is not None:
+        _apply(session, restore)

@@ -15,12 +15,14 @@ from dataclasses import replace
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from core.app import create_app
 from core.db import migrate, row_security
 from core.db.base import Base
 from core.db.engine import Database
+from core.db.tenancy import all_tenants
+from core.models import MembershipClass
 from core.registry import ModuleRegistry
 from core.settings import Settings
 from tests.conftest import APP_ROLE, World, owner_url
@@ -87,6 +89,23 @@ async def test_a_raw_write_cannot_reach_another_tenants_rows(world: World, datab
     async with database.session(write=False, tenant_id=b.id) as session:
         roles = (await session.scalars(text("SELECT role FROM tenant_user"))).all()
     assert roles == ["owner"]
+
+
+async def test_platform_code_writing_a_tenants_row_still_reads_across_tenants(
+    world: World, database: Database
+) -> None:
+    """A flush in a session without a tenant writes as the rows' tenant; the statement that caused it
+    (an autoflush) then runs with the settings it asked for, here across tenants."""
+    postgresql_only(database)
+    a, b = await world.coop(), await world.coop()
+    async with database.transaction() as session:
+        session.add(MembershipClass(tenant_id=a.id, code="supporter", name="Supporters"))
+        every = select(MembershipClass.tenant_id).execution_options(**all_tenants())
+        seen = set((await session.scalars(every)).all())  # flushes the new class first
+        assert {a.id, b.id} <= seen
+    async with database.session(write=False, tenant_id=a.id) as session:
+        codes = set((await session.scalars(select(MembershipClass.code))).all())
+    assert "supporter" in codes
 
 
 def test_the_servers_role_is_bound_and_the_upgrade_secures_every_tenant_owned_table(
