@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from os import PathLike
@@ -29,6 +30,7 @@ from core.api.auth import AuthController
 from core.api.memberships import MembershipsController
 from core.api.parties import PartiesController
 from core.api.tenants import TenantController
+from core.db import row_security
 from core.db.engine import Database
 from core.http import (
     AuthMiddleware,
@@ -46,6 +48,8 @@ from core.scheduler import scheduler_loop
 from core.settings import Settings
 from core.web import PAGES, TEMPLATES
 from core.web.shell import page_exception_handlers
+
+log = logging.getLogger("coopstack.database")
 
 __all__ = ["create_app"]
 
@@ -99,6 +103,22 @@ def _module_routers(registry: ModuleRegistry) -> list[Router]:
     return routers
 
 
+async def _check_row_security(database: Database) -> None:
+    """Say so when the servers' role is one that PostgreSQL's row-level security does not bind: the
+    install then runs on the data layer's tenant scoping alone (docs/deploy.md, "Database")."""
+    try:
+        reason = await row_security.unbound_reason(database.read_engine)
+    except Exception:  # the database may not be up yet; /healthz reports that
+        log.warning("could not check the database role for row-level security", exc_info=True)
+        return
+    if reason is not None:
+        log.warning(
+            "row-level security does not bind the servers: %s. Connect with COOPSTACK_DATABASE_URL as a "
+            "role that owns nothing, and migrate with COOPSTACK_MIGRATION_DATABASE_URL (docs/deploy.md)",
+            reason,
+        )
+
+
 def create_app(settings: Settings | None = None, registry: ModuleRegistry | None = None) -> Litestar:
     """Build the application for ``settings`` (default: the environment) and the installed modules."""
     settings = settings or Settings.from_env()
@@ -108,6 +128,8 @@ def create_app(settings: Settings | None = None, registry: ModuleRegistry | None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if not database.is_sqlite:
+            await _check_row_security(database)
         ticker = None
         if settings.scheduler:
             ticker = asyncio.create_task(scheduler_loop(database, registry, settings))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 DEMO_SECRET = "coopstack-demo-secret-change-me"  # noqa: S105 - the value production refuses
 SMTP_PORTS = frozenset({25, 465, 587})
 
@@ -88,6 +90,10 @@ class Settings:
 
     environment: str = "development"
     database_url: str = "sqlite+aiosqlite:///var/coopstack.db"
+    migration_database_url: str = ""
+    """Where ``coop db`` migrates, as the tables' owner (``COOPSTACK_MIGRATION_DATABASE_URL``); empty:
+    ``database_url``. On PostgreSQL the servers then connect as another role, which row-level
+    security binds (docs/deploy.md)."""
     database_wait_seconds: float = 30
     """How long a request waits for a database connection or SQLite's write lock before a 503."""
     preview_seconds: float = 20
@@ -127,6 +133,20 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def migration_url(self) -> str:
+        """The URL migrations run with: the owner's when set apart, else the servers' own."""
+        return self.migration_database_url or self.database_url
+
+    @property
+    def application_role(self) -> str | None:
+        """The role the servers connect as, when migrations connect as another (it gets its rights
+        at each upgrade), else None."""
+        if not self.migration_database_url:
+            return None
+        app, owner = make_url(self.database_url).username, make_url(self.migration_database_url).username
+        return app if app and app != owner else None
+
     @classmethod
     def from_env(cls) -> Settings:
         """Read ``COOPSTACK_*`` variables; refuse an unsafe production configuration."""
@@ -136,6 +156,7 @@ class Settings:
         settings = cls(
             environment=env.get("COOPSTACK_ENV", "development"),
             database_url=normalise_database_url(env.get("COOPSTACK_DATABASE_URL", default_db)),
+            migration_database_url=normalise_database_url(env.get("COOPSTACK_MIGRATION_DATABASE_URL", "")),
             database_wait_seconds=_seconds("COOPSTACK_DATABASE_WAIT_SECONDS", 30),
             preview_seconds=_seconds("COOPSTACK_PREVIEW_SECONDS", 20),
             secret_key=env.get("COOPSTACK_SECRET_KEY", DEMO_SECRET),

@@ -32,6 +32,9 @@ from core.settings import Settings, normalise_database_url
 PG_URL = os.environ.get("COOPSTACK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 PASSWORD = "correct horse battery"
+APP_ROLE = "coopstack_app"
+"""The role the suite's servers and sessions connect as on PostgreSQL: not the tables' owner (the
+migrations run as ``postgres``), so row-level security binds every test, as it binds production."""
 
 
 def unique(prefix: str) -> str:
@@ -46,6 +49,27 @@ def create_pg_database(server_url: str) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def as_app_role(database_url: str) -> str:
+    """``database_url`` connecting as the application role, which is created once per server."""
+    url = make_url(database_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
+    return url.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
+def owner_url(database_url: str) -> str:
+    """``database_url`` connecting as the tables' owner (the migrations' role), for what the
+    application role may not do (create a table, see every row)."""
+    assert PG_URL is not None
+    owner = make_url(normalise_database_url(PG_URL))
+    url = make_url(database_url).set(username=owner.username, password=owner.password)
+    return url.render_as_string(hide_password=False)
 
 
 def drop_pg_database(server_url: str, database_url: str) -> None:
@@ -74,8 +98,9 @@ def database_url(
         return
     assert PG_URL is not None
     url = create_pg_database(PG_URL)
-    migrate.upgrade(url, registry)
-    yield url
+    app_url = as_app_role(url)
+    migrate.upgrade(url, registry, app_role=APP_ROLE)
+    yield app_url
     drop_pg_database(PG_URL, url)
 
 

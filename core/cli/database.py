@@ -45,8 +45,9 @@ def db_upgrade(revision: str) -> None:
     from core.db import migrate
 
     settings = load_settings()
-    _migrating(lambda: migrate.upgrade(settings.database_url, load_registry(), revision))
-    click.echo(f"database at {', '.join(sorted(migrate.current(settings.database_url))) or 'base'}")
+    url = settings.migration_url
+    _migrating(lambda: migrate.upgrade(url, load_registry(), revision, app_role=settings.application_role))
+    click.echo(f"database at {', '.join(sorted(migrate.current(url))) or 'base'}")
 
 
 @db.command("downgrade")
@@ -56,8 +57,9 @@ def db_downgrade(revision: str) -> None:
     from core.db import migrate
 
     settings = load_settings()
-    _migrating(lambda: migrate.downgrade(settings.database_url, load_registry(), revision))
-    click.echo(f"database at {', '.join(sorted(migrate.current(settings.database_url))) or 'base'}")
+    url = settings.migration_url
+    _migrating(lambda: migrate.downgrade(url, load_registry(), revision))
+    click.echo(f"database at {', '.join(sorted(migrate.current(url))) or 'base'}")
 
 
 @db.command("current")
@@ -66,8 +68,8 @@ def db_current() -> None:
     from core.db import migrate
 
     settings = load_settings()
-    now = migrate.current(settings.database_url)
-    latest = migrate.heads(settings.database_url, load_registry())
+    now = migrate.current(settings.migration_url)
+    latest = migrate.heads(settings.migration_url, load_registry())
     for revision in sorted(now) or ["(empty database)"]:
         click.echo(revision)
     click.echo(

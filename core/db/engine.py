@@ -26,6 +26,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from core.db import row_security  # noqa: F401 - its listeners name the tenant to PostgreSQL
 from core.db.tenancy import TenantSession
 
 if TYPE_CHECKING:

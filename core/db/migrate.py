@@ -17,6 +17,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from core.db import row_security
+from core.db.base import Base
 from core.registry import ModuleRegistry
 
 __all__ = ["alembic_config", "current", "downgrade", "heads", "sync_url", "upgrade"]
@@ -45,12 +47,25 @@ def alembic_config(database_url: str, registry: ModuleRegistry) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, registry: ModuleRegistry, revision: str = "heads") -> None:
-    """Bring the core and every installed module to ``revision`` (default: all heads)."""
+def upgrade(
+    database_url: str, registry: ModuleRegistry, revision: str = "heads", *, app_role: str | None = None
+) -> None:
+    """Bring the core and every installed module to ``revision`` (default: all heads), then, on
+    PostgreSQL, secure every tenant-owned table with row-level security and give ``app_role`` (the
+    role the servers connect as, when it is another) its rights (``core.db.row_security``)."""
     parsed = make_url(database_url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url, registry), revision)
+    if parsed.get_backend_name() == "postgresql":
+        import core.models  # noqa: F401 - the core's tables on the shared metadata, with the modules'
+
+        engine = create_engine(sync_url(database_url))
+        try:
+            with engine.begin() as connection:
+                row_security.secure(connection, Base.metadata, app_role)
+        finally:
+            engine.dispose()
 
 
 def downgrade(database_url: str, registry: ModuleRegistry, revision: str) -> None:

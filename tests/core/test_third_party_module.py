@@ -25,14 +25,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from core.db import migrate
 from core.db.base import Base
 from core.db.engine import Database
 from core.registry import ModuleRegistry
 from core.settings import Settings
-from tests.conftest import BACKENDS, PG_URL, Coop, World, create_pg_database, drop_pg_database, unique
+from tests.conftest import (
+    BACKENDS,
+    PG_URL,
+    Coop,
+    World,
+    as_app_role,
+    create_pg_database,
+    drop_pg_database,
+    unique,
+)
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "example_module"
 COOP = Path(sys.executable).parent / "coop"
@@ -72,6 +81,10 @@ def environment(site: Path | None, url: str, var_dir: Path) -> dict[str, str]:
         COOPSTACK_PASSWORD_MEMORY_KIB="1024",
         COOPSTACK_RATE_LIMIT_PER_MINUTE="100000",
     )
+    if url.startswith("postgresql"):
+        # As in production: `coop db` migrates as the owner, everything else runs as a role that
+        # row-level security binds.
+        env.update(COOPSTACK_DATABASE_URL=as_app_role(url), COOPSTACK_MIGRATION_DATABASE_URL=url)
     if site is not None:
         env["PYTHONPATH"] = str(site)
     return env
@@ -133,6 +146,25 @@ def test_an_operator_installs_and_uses_the_module_from_the_command_line(install:
     # The same database, seen by a `coop` without the package: the module is simply not there.
     without = {k: v for k, v in install.env.items() if k != "PYTHONPATH"}
     assert "notes" not in coop(without, "modules", "list")
+
+
+def test_the_modules_table_gets_the_tenant_policy_with_the_upgrade(install: Install) -> None:
+    if not install.url.startswith("postgresql"):
+        pytest.skip("row-level security is PostgreSQL's")
+    coop(install.env, "db", "upgrade")
+    engine = create_engine(migrate.sync_url(install.env["COOPSTACK_DATABASE_URL"]))
+    try:
+        with engine.connect() as connection:
+            secured = connection.execute(
+                text(
+                    "SELECT c.relrowsecurity, pg_get_userbyid(c.relowner) = current_user,"
+                    " (SELECT count(*) FROM pg_policies p WHERE p.tablename = c.relname)"
+                    " FROM pg_class c WHERE c.relname = 'notes_note'"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(secured) == (True, False, 1)  # secured, and the servers' role does not own it
 
 
 def test_the_modules_migration_matches_its_model(install: Install) -> None:
