@@ -73,10 +73,13 @@ def test_a_bookkeeper_writes_the_lines_with_the_keyboard_and_enter_removes_nothi
             keyboard.press("Enter")
             expect(page.get_by_label("Line 2 description")).to_be_focused()
             keyboard.type("Delivery")
-            for _ in range(3):
+            # Each key waits for the focus it moves: the page swaps in live totals meanwhile.
+            for label in ("Line 2 quantity", "Line 2 unit", "Line 2 unit price"):
                 keyboard.press("Enter")
+                expect(page.get_by_label(label, exact=True)).to_be_focused()
             keyboard.type("5")
             keyboard.press("Enter")
+            expect(page.get_by_label("Line 2 discount")).to_be_focused()
             keyboard.type("ten%")
             expect(page.locator("#f-lines\\[1\\]\\.discount-error")).to_contain_text("10.00 or 10%")
             expect(page.locator("#totals")).to_contain_text("leave out line 2")
