@@ -42,8 +42,8 @@ def _period(on: date, per_year: bool) -> str:
 
 
 MAX_PATTERN = 60
-_PATTERN = re.compile(r"(?:[A-Za-z0-9._/-]|\{year\}|\{month\}|\{number(?::0(?:[1-9]|10)d)?\})+")
-"""A number pattern's grammar: letters, digits, ``. _ / -`` and the fields ``{year}``, ``{month}``,
+_PATTERN = re.compile(r"(?:[A-Za-z0-9._/# -]|\{year\}|\{month\}|\{number(?::0(?:[1-9]|10)d)?\})+")
+"""A number pattern's grammar: letters, digits, ``. _ / # -``, spaces and the fields ``{year}``, ``{month}``,
 ``{number}`` or ``{number:0Nd}`` (zero-padded to N <= 10 digits). Nothing else: a number ends up in
 file names, mail attachment names and headers, and a free format string could ask for a width of
 millions or reach into the value's attributes."""
@@ -55,9 +55,9 @@ def check_pattern(pattern: str, field: str = "pattern") -> str:
     if len(pattern) > MAX_PATTERN or not _PATTERN.fullmatch(pattern) or pattern.count("{number") != 1:
         raise InvalidInput.field(
             field,
-            f"{pattern[:MAX_PATTERN]!r} is not a number pattern: use at most {MAX_PATTERN} letters, digits, "
-            "'.', '_', '/' or '-' with {year}, {month} and one {number} or {number:0Nd} (N up to 10), "
-            "e.g. INV-{year}-{number:05d}",
+            f"{pattern[:MAX_PATTERN]!r} is not a number pattern: use at most {MAX_PATTERN} letters, "
+            "digits, '.', '_', '/', '#', '-' or spaces with {year}, {month} and one {number} or "
+            "{number:0Nd} (N up to 10), e.g. INV-{year}-{number:05d}",
         )
     return pattern
 

@@ -70,9 +70,11 @@ class AuthMiddleware:
                 return  # the client went away
             receive = replay_body(body, receive)
         write = scope.get("method") in UNSAFE_METHODS
+        # A token is an API credential only: on a page it is not looked at, so a token limited to one
+        # co-op or to reading cannot reach the account pages (where tokens are made) nor the shell.
         credential = (
             token_credential(authorization[7:].strip(), now=utcnow())
-            if authorization.lower().startswith("bearer ")
+            if authorization.lower().startswith("bearer ") and scope["path"].startswith("/api/")
             else session_credential(cookie_token, now=utcnow())
             if cookie_token
             else None

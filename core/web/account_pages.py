@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -153,7 +154,7 @@ async def create_token(request: Request[Any, Any, Any], db: AsyncSession) -> Res
                 raise InvalidInput.field("tenant", "you have no role in that co-op")
             tenant_id = slugs[form["tenant"]]
         days_text = form.get("expires_in_days", "").strip()
-        if days_text and not days_text.isdigit():
+        if days_text and not re.fullmatch(r"[0-9]{1,5}", days_text):
             raise InvalidInput.field("expires_in_days", "must be a whole number of days")
         token, secret = await identity.create_api_token(
             db,

@@ -161,7 +161,12 @@ async def render(
     """Render a page inside the shell: the user's co-ops, the navigation of ``ctx``'s co-op (core entries
     and those of its enabled modules, filtered by the user's rights) and any pending notice."""
     user = current_user(request)
-    tenants = [(t.slug, t.name, role) for t, role in await tenants_of_user(db, user.id)] if user else []
+    tenants: list[tuple[str, str, str]] = []
+    if user:
+        # The user's co-ops across tenants, in a session of its own: ``db`` is scoped to this co-op
+        # (and on PostgreSQL its row-level security would show only this one).
+        async with request.app.state.db.session(write=False) as platform:
+            tenants = [(t.slug, t.name, role) for t, role in await tenants_of_user(platform, user.id)]
     nav: list[NavLink] = []
     if ctx is not None:
         nav = _nav(request, ctx, request.app.state.registry, await enabled_modules(db))

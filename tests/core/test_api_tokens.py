@@ -57,7 +57,10 @@ async def test_a_token_limited_to_a_co_op_is_refused_in_the_users_other_co_ops(
     assert (await client.get(f"{second.api}/parties", headers=bearer(token))).status_code == 404
     me = (await client.get("/api/v1/me", headers=bearer(token))).json()
     assert [t["slug"] for t in me["tenants"]] == [first.slug]
-    assert (await client.get(f"/t/{second.slug}", headers=bearer(token))).status_code == 404
+    # A token is for the API: on a page it is not looked at (the page asks for a sign-in).
+    assert (
+        await client.get(f"/t/{second.slug}", headers=bearer(token), follow_redirects=False)
+    ).status_code != 200
 
 
 async def test_a_read_only_token_reads_and_changes_nothing(client: Client, world: World) -> None:
@@ -144,3 +147,31 @@ async def test_the_tokens_page_creates_a_limited_token_and_shows_its_limits(
     assert "bank feed" in listing and f"read in {coop.slug}, until" in listing
     refused = await submit(client, "/account/tokens", {"name": "x", "expires_in_days": "soon"})
     assert refused.status_code == 422 and "whole number of days" in refused.text
+
+
+async def test_a_token_cannot_reach_the_account_pages_where_tokens_are_made(
+    client: Client, world: World
+) -> None:
+    person = await world.person()
+    await log_in(client, person)
+    limited = await new_token(client, read_only=False, expires_in_days=1)
+    before = (await client.get("/api/v1/auth/tokens")).json()["items"]
+    client.cookies.clear()
+    page = await client.get("/account/tokens", headers=bearer(limited), follow_redirects=False)
+    assert page.status_code != 200
+    made = await client.post(
+        "/account/tokens", data={"name": "wider"}, headers=bearer(limited), follow_redirects=False
+    )
+    assert made.status_code != 201 and "coop_" not in made.text
+    await log_in(client, person)
+    assert len((await client.get("/api/v1/auth/tokens")).json()["items"]) == len(before)
+
+
+async def test_an_expiry_that_is_not_a_plain_number_is_refused_on_the_tokens_page(
+    client: Client, world: World
+) -> None:
+    person = await world.person()
+    await log_in(client, person)
+    for days in ("\u00b2", "9" * 5000):
+        refused = await submit(client, "/account/tokens", {"name": "x", "expires_in_days": days})
+        assert refused.status_code == 422, refused.status_code

@@ -12,8 +12,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from core import events
+from core import events, tenants
 from core.app import create_app
+from core.db.engine import Database
+from core.models import User
 from core.module import Module, NavEntry, Permission
 from core.registry import ModuleRegistry
 from core.settings import Settings
@@ -360,3 +362,18 @@ async def test_modules_are_switched_on_in_order_and_bring_their_menu_entries(
     page = await client.get(f"/t/{coop.slug}/modules")
     assert "Widget shelf" not in page.text  # the entry needs a right viewers lack
     assert "Switch off" not in page.text
+
+
+async def test_a_co_ops_pages_list_every_co_op_of_the_user_in_the_switcher(
+    client: Client, world: World, database: Database
+) -> None:
+    """On a co-op's page the session is that co-op's (and on PostgreSQL row-level security shows only its
+    rows): the switcher still names every co-op the user has a role in."""
+    first = await world.coop()
+    second = await world.coop()
+    async with database.transaction(tenant_id=second.id) as session:
+        user = await session.get_one(User, first.owner.id)
+        await tenants.grant_role(session, user=user, role="viewer")
+    await log_in(client, first.owner)
+    page = text_of(await client.get(f"/t/{first.slug}"))
+    assert f"Co-op {first.slug}" in page and f"Co-op {second.slug}" in page
