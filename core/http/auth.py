@@ -70,11 +70,11 @@ class AuthMiddleware:
                 return  # the client went away
             receive = replay_body(body, receive)
         write = scope.get("method") in UNSAFE_METHODS
-        # A token is an API credential only: on a page it is not looked at, so a token limited to one
-        # co-op or to reading cannot reach the account pages (where tokens are made) nor the shell.
+        # A token works on the API and a co-op's pages, where its limits apply (its co-op, reading);
+        # it is not looked at on the account pages, where tokens are made and revoked.
         credential = (
             token_credential(authorization[7:].strip(), now=utcnow())
-            if authorization.lower().startswith("bearer ") and scope["path"].startswith("/api/")
+            if authorization.lower().startswith("bearer ") and scope["path"].startswith(("/api/", "/t/"))
             else session_credential(cookie_token, now=utcnow())
             if cookie_token
             else None

@@ -166,7 +166,11 @@ async def render(
         # The user's co-ops across tenants, in a session of its own: ``db`` is scoped to this co-op
         # (and on PostgreSQL its row-level security would show only this one).
         async with request.app.state.db.session(write=False) as platform:
-            tenants = [(t.slug, t.name, role) for t, role in await tenants_of_user(platform, user.id)]
+            tenants = [
+                (t.slug, t.name, role)
+                for t, role in await tenants_of_user(platform, user.id)
+                if user.token_tenant_id is None or t.id == user.token_tenant_id
+            ]
     nav: list[NavLink] = []
     if ctx is not None:
         nav = _nav(request, ctx, request.app.state.registry, await enabled_modules(db))

@@ -57,10 +57,9 @@ async def test_a_token_limited_to_a_co_op_is_refused_in_the_users_other_co_ops(
     assert (await client.get(f"{second.api}/parties", headers=bearer(token))).status_code == 404
     me = (await client.get("/api/v1/me", headers=bearer(token))).json()
     assert [t["slug"] for t in me["tenants"]] == [first.slug]
-    # A token is for the API: on a page it is not looked at (the page asks for a sign-in).
-    assert (
-        await client.get(f"/t/{second.slug}", headers=bearer(token), follow_redirects=False)
-    ).status_code != 200
+    assert (await client.get(f"/t/{second.slug}", headers=bearer(token))).status_code == 404
+    shell = await client.get(f"/t/{first.slug}", headers=bearer(token))
+    assert shell.status_code == 200 and f"Co-op {second.slug}" not in shell.text
 
 
 async def test_a_read_only_token_reads_and_changes_nothing(client: Client, world: World) -> None:
