@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, select, type_coerce
+from sqlalchemy import ColumnElement, and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import Amount, amount_sum
@@ -99,14 +99,21 @@ async def receivables(session: AsyncSession, *, currency: str, today: date) -> R
         Document.currency == currency,
         balance > 0,
     )
-    is_late = and_(is_open, Document.due_date < today)
-    totals = select(func.count(Document.id), amount_sum(balance, zero=True))
-    counted = [(await session.execute(totals.where(which))).one() for which in (is_open, is_late)]
-    (open_count, open_total), (late_count, late_total) = counted
+    is_late = Document.due_date < today
+    open_count, open_total, late_count, late_total = (
+        await session.execute(
+            select(
+                func.count(Document.id),
+                amount_sum(balance, zero=True),
+                func.count(case((is_late, Document.id))),
+                amount_sum(case((is_late, balance)), zero=True),
+            ).where(is_open)
+        )
+    ).one()
     oldest = await session.execute(
         select(Document.id, Document.number, Party.name, Document.due_date, balance)
         .join(Party, and_(Party.tenant_id == Document.tenant_id, Party.id == Document.customer_id))
-        .where(is_late)
+        .where(is_open, is_late)
         .order_by(Document.due_date, Document.number)
         .limit(OLDEST)
     )

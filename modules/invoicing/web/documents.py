@@ -123,22 +123,13 @@ async def refused(
     exc: DomainError,
     *,
     at: str | None = None,
-    payment_form: dict[str, str] | None = None,
-    credit_form: dict[str, str] | None = None,
+    **forms: dict[str, str] | None,
 ) -> Response[Any]:
     """The document's page again with why an action on it was refused, beside the form ``at`` names (else
-    above the actions); what the action wrote is undone."""
+    above the actions), with what was typed in ``forms``; what the action wrote is undone."""
     await db.rollback()
     return await document_page(
-        request,
-        db,
-        ctx,
-        document_id,
-        status=exc.status,
-        error=exc.detail,
-        error_at=at,
-        payment_form=payment_form,
-        credit_form=credit_form,
+        request, db, ctx, document_id, status=exc.status, error=exc.detail, error_at=at, **forms
     )
 
 
@@ -296,16 +287,7 @@ async def send_invoice(
             send_form=form,
         )
     except DomainError as exc:
-        return await document_page(
-            request,
-            db,
-            ctx,
-            document_id,
-            status=exc.status,
-            error=exc.detail,
-            error_at="send",
-            send_form=form,
-        )
+        return await refused(request, db, ctx, document_id, exc, at="send", send_form=form)
     target = f"/t/{ctx.slug}/invoices/{document_id}"
     return redirect(request, target, notice=f"Sent to {', '.join(sent.recipients)}.")
 
