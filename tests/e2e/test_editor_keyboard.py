@@ -72,6 +72,9 @@ def test_a_bookkeeper_writes_the_lines_with_the_keyboard_and_enter_removes_nothi
             expect(page.get_by_label("Line 1 net amount")).to_have_text("18.00")
             keyboard.press("Enter")
             expect(page.get_by_label("Line 2 description")).to_be_focused()
+            # The new line has settled (htmx focuses it once its swap settles) before typing into it.
+            expect(page.locator(".htmx-request, .htmx-settling, .htmx-swapping")).to_have_count(0)
+            expect(page.get_by_label("Line 2 description")).to_be_focused()
             keyboard.type("Delivery")
             # Each key waits for the focus it moves: the page swaps in live totals meanwhile.
             for label in ("Line 2 quantity", "Line 2 unit", "Line 2 unit price"):
